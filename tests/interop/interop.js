@@ -666,6 +666,15 @@ async function cairnToDuckdb() {
         await expectPageVersion(out, c.v2);
       });
     }
+    // cairn's reader must read back what its writer wrote with these options.
+    await check(`cairn-to-duckdb/read-back/${c.name}`, async () => {
+      const fmt = (c.sources || ['csv'])[0];
+      const written = W(`c2d_${fmt}_${c.name}.parquet`);
+      expect(fs.existsSync(written), 'the conversion above did not produce a file');
+      const back = W(`readback_${c.name}.csv`);
+      cairnOk(['table', 'convert', written, back]);
+      await expectSameRows(`read_parquet(${lit(written)})`, readRel(back, 'csv', srcCols), srcCols);
+    });
   }
 
   // Parallel writing and reading must produce the same bytes as serial.
