@@ -81,7 +81,7 @@ TEST(StatusTest, WithPrefixPrependsLocationAndKeepsCode) {
 
 TEST(StatusTest, CopiesShareTheSameError) {
   Status a = Status::IOError("disk full");
-  Status b = a;
+  Status b = a;  // NOLINT(performance-unnecessary-copy-initialization): copying is the point
   EXPECT_EQ(b.code(), StatusCode::kIOError);
   EXPECT_EQ(b.message(), "disk full");
 }

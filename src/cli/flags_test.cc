@@ -15,7 +15,7 @@ std::vector<FlagSpec> Specs() {
           {"json", 0, false, false, "", "json"}};
 }
 
-Result<ParsedArgs> Parse(std::vector<std::string> args) { return ParseFlags(Specs(), args); }
+Result<ParsedArgs> Parse(const std::vector<std::string>& args) { return ParseFlags(Specs(), args); }
 
 TEST(ParseFlagsTest, LongFlagsWithSeparateAndInlineValues) {
   auto a = Parse({"--rows", "5", "file.csv", "--where=id > 3"});

@@ -253,6 +253,7 @@ std::string FormatTextTable(const std::vector<std::string>& header,
   };
   line(header);
   std::vector<std::string> rule;
+  rule.reserve(widths.size());
   for (size_t w : widths) rule.emplace_back(w, '-');
   line(rule);
   for (const auto& row : rows) line(row);

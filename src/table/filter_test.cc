@@ -69,7 +69,7 @@ std::vector<int64_t> Ids(const Table& t) {
   return ids;
 }
 
-Result<Table> Filter(std::vector<std::string> texts) {
+Result<Table> Filter(const std::vector<std::string>& texts) {
   std::vector<Predicate> preds;
   for (const auto& text : texts) {
     CAIRN_ASSIGN_OR_RETURN(Predicate p, ParsePredicate(text));
@@ -78,8 +78,8 @@ Result<Table> Filter(std::vector<std::string> texts) {
   return FilterTable(Sample(), preds);
 }
 
-std::vector<int64_t> FilterIds(std::vector<std::string> texts) {
-  auto t = Filter(std::move(texts));
+std::vector<int64_t> FilterIds(const std::vector<std::string>& texts) {
+  auto t = Filter(texts);
   EXPECT_TRUE(t.ok()) << t.status().ToString();
   return t.ok() ? Ids(*t) : std::vector<int64_t>{};
 }

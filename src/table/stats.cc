@@ -35,7 +35,7 @@ void HyperLogLog::Merge(const HyperLogLog& other) {
 }
 
 double HyperLogLog::Estimate() const {
-  constexpr double m = kRegisters;
+  const double m = kRegisters;
   double inverse_sum = 0;
   int zeros = 0;
   for (uint8_t r : registers_) {

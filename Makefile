@@ -1,0 +1,83 @@
+# Thin wrappers around the CMake presets in CMakePresets.json. Every build lives in
+# build/<preset>; each configuration is configured and built once per target below.
+#
+#   make deps          install build and test dependencies (Debian 12; scripts/install-deps.sh)
+#   make build         release build (build/release)
+#   make demo          deps + build + scripts/demo.sh on the sample in examples/
+#   make test          everything CI runs: format check, release build with -Werror and all
+#                      its tests, ASan+UBSan unit tests, a short run of every fuzz target,
+#                      clang-tidy
+#   make bench         benchmarks against the tools users would otherwise use (bench/run.sh)
+#   make format        apply .clang-format to our sources
+#   make format-check  fail on any unformatted source file
+#   make tidy          clang-tidy over src/ (needs a configured release build)
+#   make clean         remove build/
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+WERROR ?= ON
+FUZZ_SECONDS ?= 20
+CLANG_FORMAT ?= clang-format
+RUN_CLANG_TIDY ?= run-clang-tidy
+
+# C++ sources that must be formatted: tracked or new, never ignored ones (node_modules).
+SOURCES = $(shell git ls-files --cached --others --exclude-standard -- src tests bench fuzz \
+                  | grep -E '\.(cc|h)$$')
+
+.PHONY: all deps build configure-release demo test test-release test-asan test-fuzz bench \
+        format format-check tidy clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh
+
+configure-release:
+	cmake --preset release -DCAIRN_WERROR=$(WERROR)
+
+build: configure-release
+	cmake --build --preset release -j$(JOBS)
+
+demo: deps
+	$(MAKE) build
+	scripts/demo.sh
+
+test: deps
+	$(MAKE) format-check
+	$(MAKE) test-release
+	$(MAKE) tidy
+	$(MAKE) test-asan
+	$(MAKE) test-fuzz
+	@echo "make test: all checks passed"
+
+# Unit, end-to-end and interop tests of the release build.
+test-release: build
+	ctest --preset release -j$(JOBS)
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (no benchmarks).
+test-asan:
+	cmake --preset asan -DCAIRN_WERROR=$(WERROR) -DCAIRN_BUILD_BENCH=OFF
+	cmake --build --preset asan -j$(JOBS)
+	ctest --preset asan -j$(JOBS)
+
+# Every fuzz target for FUZZ_SECONDS, seeded from tests/data/<format>.
+test-fuzz:
+	cmake --preset fuzz -DCAIRN_BUILD_BENCH=OFF
+	cmake --build --preset fuzz -j$(JOBS)
+	scripts/run-fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+bench: build
+	bench/run.sh
+
+format:
+	$(CLANG_FORMAT) -i $(SOURCES)
+
+format-check:
+	$(CLANG_FORMAT) --dry-run --Werror $(SOURCES)
+
+tidy: configure-release
+	cmake --build --preset release --target cairn_build_info
+	$(RUN_CLANG_TIDY) -p build/release -quiet -j $(JOBS) '^$(CURDIR)/src/.*\.cc$$'
+
+clean:
+	rm -rf build

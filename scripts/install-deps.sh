@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what cairn needs to build and test on Debian 12: compilers, CMake, the libraries
+# it links, test and lint tools, and the DuckDB client used by the interop tests.
+# Idempotent and quick when everything is present: apt is only called for missing packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config g++ git
+  clang clang-format clang-tidy libclang-rt-14-dev  # libFuzzer and sanitizers for clang
+  libssl-dev libxxhash-dev libzstd-dev libsnappy-dev libsimdjson-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm hyperfine python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+  elif command -v sudo >/dev/null; then
+    sudo=(sudo)
+  else
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The DuckDB client for the interop tests and benchmarks, pinned by its lock file.
+if [[ -f tests/duckdb/package.json ]]; then
+  if [[ ! -d tests/duckdb/node_modules ]]; then
+    echo "install-deps: installing the DuckDB Node.js client (npm ci)"
+    npm ci --prefix tests/duckdb --no-audit --no-fund
+  fi
+else
+  echo "install-deps: tests/duckdb/package.json not found; skipping the DuckDB client"
+fi
