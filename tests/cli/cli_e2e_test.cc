@@ -325,6 +325,56 @@ TEST_F(CliTest, StatsByHand) {
   EXPECT_EQ(s, "2021-06-02T21:30:05.250000Z");
 }
 
+// Expected values computed by DuckDB over examples/frames.csv (read_csv with a header):
+// count, count(col), min, max, avg and count(DISTINCT col). The distinct count is an
+// estimate, checked to within 3%.
+TEST_F(CliTest, StatsOfTheSampleMatchDuckDB) {
+  RunResult r =
+      Run({"table", "stats", std::string(CAIRN_SOURCE_DIR) + "/examples/frames.csv", "--json",
+           "--columns", "tags.speed_kmh,annotation,labeled_at,frame,tags.pedestrians,group"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  simdjson::dom::parser parser;
+  auto doc = ParseJson(parser, r.out);
+  int64_t rows = 0;
+  ASSERT_EQ(doc["rows"].get(rows), simdjson::SUCCESS);
+  EXPECT_EQ(rows, 2000);
+  simdjson::dom::array columns;
+  ASSERT_EQ(doc["columns"].get(columns), simdjson::SUCCESS);
+  ASSERT_EQ(columns.size(), 6u);
+  struct Expected {
+    int64_t nulls;
+    int64_t distinct;
+  };
+  const Expected expected[] = {{36, 1018}, {586, 1414}, {586, 1350}, {0, 2000}, {0, 6}, {0, 10}};
+  for (size_t i = 0; i < 6; ++i) {
+    int64_t nulls = -1, distinct = -1;
+    EXPECT_EQ(columns.at(i)["nulls"].get(nulls), simdjson::SUCCESS);
+    EXPECT_EQ(nulls, expected[i].nulls) << i;
+    EXPECT_EQ(columns.at(i)["distinct_estimate"].get(distinct), simdjson::SUCCESS);
+    EXPECT_NEAR(static_cast<double>(distinct), static_cast<double>(expected[i].distinct),
+                0.03 * static_cast<double>(expected[i].distinct))
+        << i;
+  }
+  double d = 0;
+  std::string_view s;
+  EXPECT_EQ(columns.at(0)["mean"].get(d), simdjson::SUCCESS);
+  EXPECT_EQ(d, 65.60071283095718);
+  EXPECT_EQ(columns.at(0)["min"].get(d), simdjson::SUCCESS);
+  EXPECT_EQ(d, 0.0);
+  EXPECT_EQ(columns.at(0)["max"].get(d), simdjson::SUCCESS);
+  EXPECT_EQ(d, 129.8);
+  EXPECT_EQ(columns.at(1)["min"].get(s), simdjson::SUCCESS);
+  EXPECT_EQ(s, "s3://labels/drive000/front/000000.json");
+  EXPECT_EQ(columns.at(1)["max"].get(s), simdjson::SUCCESS);
+  EXPECT_EQ(s, "s3://labels/drive009/front/000199.json");
+  EXPECT_EQ(columns.at(2)["min"].get(s), simdjson::SUCCESS);
+  EXPECT_EQ(s, "2021-06-04T06:00:00Z");
+  EXPECT_EQ(columns.at(2)["max"].get(s), simdjson::SUCCESS);
+  EXPECT_EQ(s, "2021-06-28T03:00:42Z");
+  EXPECT_EQ(columns.at(4)["mean"].get(d), simdjson::SUCCESS);
+  EXPECT_EQ(d, 0.8175);
+}
+
 TEST_F(CliTest, StatsTextHasOneLinePerColumn) {
   RunResult r = Run({"table", "stats", kData + "frames.csv", "--columns", "lane,night"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
