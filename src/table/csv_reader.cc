@@ -55,6 +55,31 @@ bool ParseBoolText(std::string_view s, bool* out) {
   return false;
 }
 
+/// Number of '\n' bytes in [begin, end), eight bytes at a time.
+int64_t CountNewlines(const char* begin, const char* end) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
+  int64_t n = 0;
+  const char* p = begin;
+  while (end - p >= 8) {
+    // Per-byte counters, summed before any of them can pass 255.
+    uint64_t sums = 0;
+    for (int i = 0; i < 255 && end - p >= 8; ++i, p += 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      uint64_t x = w ^ (kOnes * '\n');
+      // The high bit of each byte of t is set exactly when that byte of x is non-zero.
+      uint64_t t = ((x & kLow7) + kLow7) | x;
+      sums += (~t & ~kLow7) >> 7;
+    }
+    // Widen the byte counters to 16 bits before adding them up.
+    uint64_t pairs = (sums & 0x00FF00FF00FF00FFULL) + ((sums >> 8) & 0x00FF00FF00FF00FFULL);
+    n += static_cast<int64_t>((pairs * 0x0001000100010001ULL) >> 48);
+  }
+  for (; p < end; ++p) n += *p == '\n';
+  return n;
+}
+
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 bool ParseTimestampText(std::string_view s, TimeUnit unit, int64_t* out) {
@@ -218,8 +243,9 @@ class FieldScanner {
       *record_end = true;
       return true;
     }
-    if (*p == '\r' && p + 1 < end && p[1] == '\n') {
-      p += 2;
+    if (*p == '\r' && (p + 1 == end || p[1] == '\n')) {
+      // CRLF, or a CR that ends the input like an unquoted field's trailing CR does.
+      p = p + 1 == end ? end : p + 2;
       *record_end = true;
       return true;
     }
@@ -272,7 +298,7 @@ void MarkNull(Column& col, size_t row) {
   v.push_back(0);
 }
 
-void MarkValid(Column& col) {
+inline void MarkValid(Column& col) {
   auto& v = col.validity();
   if (!v.empty()) v.push_back(1);
 }
@@ -629,7 +655,7 @@ std::vector<size_t> CsvReader::RangeBounds(size_t from, size_t to, size_t parts)
 
 Status CsvReader::Locate(const Issue& issue) const {
   const char* b = data();
-  int64_t line = line_ + std::count(b + pos_, b + issue.offset, '\n');
+  int64_t line = line_ + CountNewlines(b + pos_, b + issue.offset);
   return Status::Corrupt(file_->name() + ":" + std::to_string(line) + ": " + issue.message);
 }
 
@@ -674,11 +700,13 @@ Status CsvReader::ParseBlock(std::vector<Column>* cols) {
   }
   std::vector<Issue> issues(ranges);
   std::vector<uint8_t> failed(ranges, 0);
+  std::vector<int64_t> newlines(ranges, 0);
   ParallelFor(static_cast<int64_t>(ranges), threads_, [&](int64_t i) {
     auto r = static_cast<size_t>(i);
     RangeParser parser(plan_, b);
     std::vector<Column>* out = r == 0 ? cols : &extra[r - 1];
     failed[r] = parser.Parse(b + bounds[r], b + bounds[r + 1], out, &issues[r]) ? 0 : 1;
+    newlines[r] = CountNewlines(b + bounds[r], b + bounds[r + 1]);
   });
   for (size_t r = 0; r < ranges; ++r) {
     if (failed[r] != 0) return error_ = Locate(issues[r]);
@@ -693,7 +721,7 @@ Status CsvReader::ParseBlock(std::vector<Column>* cols) {
       for (const auto& part : extra) (*cols)[c].AppendFrom(part[c], 0, part[c].size());
     });
   }
-  line_ += std::count(b + pos_, b + cut, '\n');
+  for (int64_t n : newlines) line_ += n;
   pos_ = cut;
   return Status::Ok();
 }
@@ -828,7 +856,7 @@ Status CsvReader::Init() {
         if (record_end) break;
       }
       if (csv.header) {
-        line_ += std::count(b + pos_, p, '\n');
+        line_ += CountNewlines(b + pos_, p);
         pos_ = static_cast<size_t>(p - b);
       }
       break;

@@ -56,6 +56,18 @@ TEST(CsvReaderTest, CrlfLineEndsAreStrippedAndFinalNewlineIsOptional) {
   EXPECT_EQ(t->schema().field(0).type, DataType::Int64());
   EXPECT_EQ(Strings(t->column(0)), (Strs{"1", "2", "3"}));
   EXPECT_EQ(Strings(t->column(1)), (Strs{"x", "y", "z"}));
+  // A CR cut off from its LF at the end of the input ends the record too.
+  t = Read("a,b\r\n1,\"x\"\r");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(Strings(t->column(1)), (Strs{"x"}));
+  t = Read("a,b\r\n1,x\r");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(Strings(t->column(1)), (Strs{"x"}));
+  // Elsewhere a lone CR is data.
+  t = Read("a,b\n1\r,x\ry\n");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(Strings(t->column(0)), (Strs{"1\r"}));
+  EXPECT_EQ(Strings(t->column(1)), (Strs{"x\ry"}));
 }
 
 TEST(CsvReaderTest, Utf8BomIsSkipped) {
