@@ -25,7 +25,9 @@ namespace dom = simdjson::dom;
 
 constexpr size_t kPadding = simdjson::SIMDJSON_PADDING;
 // Bytes asked of the file per read; lines are cut from these blocks at the last newline.
-constexpr size_t kReadBytes = size_t{4} << 20;
+// Reads start small, so that small inputs stay cheap, and double up to the maximum.
+constexpr size_t kFirstReadBytes = size_t{64} << 10;
+constexpr size_t kMaxReadBytes = size_t{4} << 20;
 // Objects nested deeper than this are rejected (it bounds our recursion, not simdjson's).
 constexpr int kMaxDepth = 256;
 // Below this many lines per thread, starting threads costs more than it saves.
@@ -883,16 +885,15 @@ class JsonlReader : public TableReader {
     if (options_.jsonl.infer_rows < 1) {
       return Status::InvalidArgument(file_->name() + ": infer_rows must be at least 1");
     }
-    buf_.resize(kReadBytes + kPadding);
     CAIRN_RETURN_IF_ERROR(ReadMore());
     // A UTF-8 byte order mark may precede the first line.
     while (end_ < 3 && !eof_) CAIRN_RETURN_IF_ERROR(ReadMore());
-    if (end_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) begin_ = 3;
+    if (end_ >= 3 && std::memcmp(buf_.get(), "\xEF\xBB\xBF", 3) == 0) begin_ = 3;
 
     CAIRN_RETURN_IF_ERROR(CollectLines(options_.jsonl.infer_rows));
     Inferrer inferrer(&layout_, options_.jsonl);
     dom::parser parser;
-    const char* base = buf_.data() + begin_;
+    const char* base = buf_.get() + begin_;
     for (const LineRef& line : lines_) {
       CAIRN_RETURN_IF_ERROR(inferrer.AddLine(&parser, base + line.offset, line.size, line.line_no));
     }
@@ -928,15 +929,21 @@ class JsonlReader : public TableReader {
   // Moves the unconsumed bytes to the front of the buffer and reads one more block.
   Status ReadMore() {
     if (begin_ > 0) {
-      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
       end_ -= begin_;
       begin_ = 0;
     }
-    if (buf_.size() < end_ + kReadBytes + kPadding) {
-      buf_.resize(std::max(buf_.size() * 2, end_ + kReadBytes + kPadding));
+    size_t want = read_bytes_;
+    read_bytes_ = std::min(read_bytes_ * 2, kMaxReadBytes);
+    if (capacity_ < end_ + want + kPadding) {
+      // Not zero-filled: only bytes below end_ are ever read as input.
+      size_t capacity = std::max(capacity_ * 2, end_ + want + kPadding);
+      std::unique_ptr<char[]> bigger(new char[capacity]);
+      if (end_ > 0) std::memcpy(bigger.get(), buf_.get(), end_);
+      buf_ = std::move(bigger);
+      capacity_ = capacity;
     }
-    CAIRN_ASSIGN_OR_RETURN(int64_t got,
-                           file_->Read(static_cast<int64_t>(kReadBytes), buf_.data() + end_));
+    CAIRN_ASSIGN_OR_RETURN(int64_t got, file_->Read(static_cast<int64_t>(want), buf_.get() + end_));
     if (got <= 0) {
       eof_ = true;
     } else {
@@ -953,7 +960,7 @@ class JsonlReader : public TableReader {
     size_t scan = begin_;
     int64_t line_no = next_line_no_;
     while (static_cast<int64_t>(lines_.size()) < max_lines) {
-      const char* p = buf_.data();
+      const char* p = buf_.get();
       const void* nl = scan < end_ ? std::memchr(p + scan, '\n', end_ - scan) : nullptr;
       size_t line_end;
       size_t next;
@@ -990,7 +997,7 @@ class JsonlReader : public TableReader {
     while (parsers_.size() < ranges) parsers_.push_back(std::make_unique<RangeParser>(&layout_));
     ranges_ = ranges;
     std::vector<Status> statuses(ranges);
-    const char* base = buf_.data() + begin_;
+    const char* base = buf_.get() + begin_;
     ParallelFor(static_cast<int64_t>(ranges), static_cast<int>(ranges), [&](int64_t r) {
       size_t i = static_cast<size_t>(r);
       size_t from = n * i / ranges;
@@ -1018,7 +1025,9 @@ class JsonlReader : public TableReader {
   ReadOptions options_;
   int num_threads_;
   Layout layout_;
-  std::vector<char> buf_;
+  std::unique_ptr<char[]> buf_;  // input bytes, followed by at least kPadding more
+  size_t capacity_ = 0;
+  size_t read_bytes_ = kFirstReadBytes;
   size_t begin_ = 0;  // first unconsumed byte
   size_t end_ = 0;    // end of the bytes read
   bool eof_ = false;
