@@ -719,7 +719,7 @@ class ParquetTableWriter final : public TableWriter {
         int64_t row = 0;
         while (row < col.size() && col.IsValid(row)) ++row;
         return Status::InvalidArgument(file_->name() + ": column '" + want.name +
-                                       "' is not nullable but row " +
+                                       "' is not nullable but the row at index " +
                                        std::to_string(rows_accepted_ + row) + " is null");
       }
     }
