@@ -92,8 +92,7 @@ struct Layout {
   std::vector<ColumnPlan> columns;
   Schema schema;
   std::string file_name;
-  int64_t sample_rows = 0;      // rows the schema was inferred from
-  int64_t sample_end_line = 0;  // last line number of the sample
+  int64_t sample_rows = 0;  // rows the schema was inferred from
 
   // The child of `node` called `key`, or -1. `*hint` is the position expected next (keys
   // usually come in the same order in every row), updated on success.
@@ -898,7 +897,6 @@ class JsonlReader : public TableReader {
       CAIRN_RETURN_IF_ERROR(inferrer.AddLine(&parser, base + line.offset, line.size, line.line_no));
     }
     layout_.sample_rows = static_cast<int64_t>(lines_.size());
-    layout_.sample_end_line = lines_.empty() ? 0 : lines_.back().line_no;
     CAIRN_RETURN_IF_ERROR(inferrer.Finish());
     // The sample stays in the buffer (begin_ is unchanged) and is converted by Next.
     return Status::Ok();
