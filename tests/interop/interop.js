@@ -552,6 +552,18 @@ async function duckdbToCairn() {
     await convertAndCompare(`duckdb-to-cairn/wide/${name} (${groups} row groups)`, src, cols);
   }
 
+  // Zero rows, and columns that are entirely null (no statistics, no values at all).
+  const emptyCols = [{name: 'id', kind: 'int'}, {name: 's', kind: 'string'}, {name: 'x', kind: 'float'},
+                     {name: 'ts', kind: 'ts'}];
+  const empty = W('empty.parquet');
+  await q(`COPY (SELECT 1::BIGINT AS id, 'a' AS s, 1.5::DOUBLE AS x, TIMESTAMP '2020-01-01' AS ts
+      LIMIT 0) TO ${lit(empty)} (FORMAT parquet)`);
+  await convertAndCompare('duckdb-to-cairn/zero-rows', empty, emptyCols);
+  const allNull = W('all_null.parquet');
+  await q(`COPY (SELECT i AS id, NULL::VARCHAR AS s, NULL::DOUBLE AS x, NULL::TIMESTAMP AS ts
+      FROM range(5000) r(i)) TO ${lit(allNull)} (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
+  await convertAndCompare('duckdb-to-cairn/all-null-columns', allNull, emptyCols, {formats: ['parquet']});
+
   // Large file: 1.2M rows, many row groups, all three output formats.
   const bigRows = 1200000;
   const big = W('big.parquet');
@@ -733,6 +745,22 @@ async function predicatePushdown() {
       cairnOk(['table', 'convert', sorted, out, '--where', where]);
       const n = await expectSameRows(`(SELECT * FROM sorted WHERE ${sqlWhere})`, `read_parquet(${lit(out)})`, cols);
       return `${n} rows of ${rows}, ${groups} row groups`;
+    });
+  }
+  // The same filters on a file cairn wrote itself, so that its own statistics drive skipping.
+  const own = W('sorted_cairn.parquet');
+  await check('pushdown/cairn-written file: convert with --row-group-rows 10000', async () => {
+    cairnOk(['table', 'convert', sorted, own, '--row-group-rows', '10000']);
+    await expectRowGroups(own, rows, 10000);
+  });
+  for (const [where, sqlWhere] of cases.filter((c, k) => k % 3 === 0)) {
+    await check(`pushdown/cairn-written/${where}`, async () => {
+      expect(fs.existsSync(own), 'the cairn-written file is missing');
+      const out = W('where_own.parquet');
+      fs.rmSync(out, {force: true});
+      cairnOk(['table', 'convert', own, out, '--where', where]);
+      const n = await expectSameRows(`(SELECT * FROM sorted WHERE ${sqlWhere})`, `read_parquet(${lit(out)})`, cols);
+      return `${n} rows`;
     });
   }
   await check('pushdown/two --where options are a conjunction', async () => {
