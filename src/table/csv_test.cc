@@ -481,6 +481,35 @@ TEST(CsvWriterTest, DelimiterNullTokenAndNoHeader) {
   EXPECT_EQ(*out, "\"a\tb\"\t\\N\n\"\\N\"\t5\nx,y\t6\n");
 }
 
+TEST(CsvWriterTest, WritesTimestampsOfEveryUnit) {
+  Schema schema({{"ms", DataType::Timestamp(TimeUnit::kMilli)},
+                 {"us", DataType::Timestamp(TimeUnit::kMicro)},
+                 {"ns", DataType::Timestamp(TimeUnit::kNano)}});
+  Table t(schema);
+  // Row 1: the epoch, 2021-01-01, one nanosecond after the epoch.
+  t.mutable_column(0).AppendInt(0);
+  t.mutable_column(1).AppendInt(kJan2021Micros);
+  t.mutable_column(2).AppendInt(1);
+  // Row 2: one unit before the epoch; 10000-01-01 (2932897 days); 2021-01-01 minus 1 ns.
+  t.mutable_column(0).AppendInt(-1);
+  t.mutable_column(1).AppendInt(int64_t{2932897} * 86400 * 1000000);
+  t.mutable_column(2).AppendInt(kJan2021Micros * 1000 - 1);
+  // Row 3: 2021-01-01T12:34:56.789 in each unit.
+  const int64_t ms = kJan2021Micros / 1000 + (12 * 3600 + 34 * 60 + 56) * 1000 + 789;
+  t.mutable_column(0).AppendInt(ms);
+  t.mutable_column(1).AppendInt(ms * 1000);
+  t.mutable_column(2).AppendInt(ms * 1000000);
+  ASSERT_TRUE(t.SyncRowCount().ok());
+  auto out = Write(t);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out,
+            "ms,us,ns\n"
+            "1970-01-01T00:00:00Z,2021-01-01T00:00:00Z,1970-01-01T00:00:00.000000001Z\n"
+            "1969-12-31T23:59:59.999Z,10000-01-01T00:00:00Z,2020-12-31T23:59:59.999999999Z\n"
+            "2021-01-01T12:34:56.789Z,2021-01-01T12:34:56.789000Z,"
+            "2021-01-01T12:34:56.789000000Z\n");
+}
+
 TEST(CsvWriterTest, BatchWithAnotherSchemaIsAnError) {
   std::string out;
   Schema schema({{"a", DataType::Int64()}});

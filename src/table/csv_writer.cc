@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -136,11 +138,66 @@ class CsvWriter final : public TableWriter {
         buf_.append(col.Bool(r) ? "true" : "false");
         return;
       case TypeKind::kTimestamp:
-        buf_.append(FormatTimestamp(col.Int(r), TimeUnitDigits(col.type().unit)));
+        AppendTimestamp(col.Int(r), TimeUnitDigits(col.type().unit));
         return;
       case TypeKind::kString:
         AppendString(col.String(r));
         return;
+    }
+  }
+
+  // Same text as FormatTimestamp, without its formatted-print calls; the date of the last
+  // day written is kept, as consecutive values usually share it.
+  void AppendTimestamp(int64_t value, int digits) {
+    int64_t per_second = 1;
+    for (int i = 0; i < digits; ++i) per_second *= 10;
+    int64_t seconds = FloorDiv(value, per_second);
+    int64_t frac = value - seconds * per_second;
+    int64_t days = FloorDiv(seconds, 86400);
+    int64_t sod = seconds - days * 86400;
+    if (days != cached_day_) {
+      int64_t y = 0;
+      int m = 0, d = 0;
+      CivilFromDays(days, &y, &m, &d);
+      if (y < 0 || y > 9999) {
+        buf_.append(FormatTimestamp(value, digits));
+        return;
+      }
+      PutDigits(cached_date_, 4, y);
+      cached_date_[4] = '-';
+      PutDigits(cached_date_ + 5, 2, m);
+      cached_date_[7] = '-';
+      PutDigits(cached_date_ + 8, 2, d);
+      cached_date_[10] = 'T';
+      cached_day_ = days;
+    }
+    char text[40];
+    std::memcpy(text, cached_date_, 11);
+    PutDigits(text + 11, 2, sod / 3600);
+    text[13] = ':';
+    PutDigits(text + 14, 2, sod / 60 % 60);
+    text[16] = ':';
+    PutDigits(text + 17, 2, sod % 60);
+    size_t n = 19;
+    if (frac != 0) {
+      text[n++] = '.';
+      PutDigits(text + n, digits, frac);
+      n += static_cast<size_t>(digits);
+    }
+    text[n++] = 'Z';
+    buf_.append(text, n);
+  }
+
+  static int64_t FloorDiv(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+  }
+
+  // Writes the `width` low decimal digits of v >= 0, zero-padded.
+  static void PutDigits(char* out, int width, int64_t v) {
+    for (int i = width - 1; i >= 0; --i) {
+      out[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
     }
   }
 
@@ -150,6 +207,8 @@ class CsvWriter final : public TableWriter {
   std::vector<std::string> read_null_tokens_;
   std::string buf_;
   bool closed_ = false;
+  int64_t cached_day_ = INT64_MIN;
+  char cached_date_[11] = {};
 };
 
 }  // namespace
