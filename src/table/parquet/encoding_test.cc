@@ -22,7 +22,7 @@ std::string Bytes(std::initializer_list<int> bytes) {
 }
 
 std::string Hex(const std::string& s) {
-  static const char* kDigits = "0123456789abcdef";
+  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
@@ -116,7 +116,8 @@ TEST(RleBitPackedTest, WideValuesPackAcrossWordBoundaries) {
     uint32_t got = 0;
     for (int b = 0; b < 20; ++b) {
       size_t bit = i * 20 + static_cast<size_t>(b);
-      uint32_t set = (static_cast<unsigned char>(out[1 + bit / 8]) >> (bit % 8)) & 1u;
+      uint32_t byte = static_cast<unsigned char>(out[1 + bit / 8]);
+      uint32_t set = (byte >> (bit % 8)) & 1u;
       got |= set << b;
     }
     EXPECT_EQ(got, v[i]) << "value " << i;

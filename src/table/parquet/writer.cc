@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/thread_pool.h"
@@ -100,6 +101,20 @@ void AppendLe32(uint32_t v, std::string* out) {
   char b[4];
   std::memcpy(b, &v, 4);
   out->append(b, 4);
+}
+
+/// Bytes of rows [offset, offset + rows) of `col` in memory: the cost of encoding them.
+int64_t InputBytes(const Column& col, int64_t offset, int64_t rows) {
+  switch (col.type().kind) {
+    case TypeKind::kString: {
+      const int64_t* o = col.offsets().data() + offset;
+      return 4 * rows + (o[rows] - o[0]);
+    }
+    case TypeKind::kBool:
+      return rows;
+    default:
+      return 8 * rows;
+  }
 }
 
 /// One column chunk as encoded, before it has a place in the file: offsets in `meta` are
@@ -734,12 +749,18 @@ class ParquetTableWriter final : public TableWriter {
 
   Status FlushRowGroup(const Table& table, int64_t offset, int64_t rows) {
     const int64_t n = static_cast<int64_t>(encoders_.size());
-    // Each column goes to one thread and lands in its own slot, so the bytes do not depend on
-    // the number of threads or the order the columns finish in.
+    // Hand out the biggest columns first so that a wide string column does not start last
+    // and leave the other threads idle. Each column lands in its own slot, so the bytes do not
+    // depend on the number of threads or the order the columns finish in.
+    order_.resize(encoders_.size());
+    for (size_t c = 0; c < order_.size(); ++c) {
+      order_[c] = {-InputBytes(table.column(static_cast<int>(c)), offset, rows), c};
+    }
+    std::sort(order_.begin(), order_.end());
     ParallelFor(n, num_threads_, [&](int64_t i) {
-      size_t c = static_cast<size_t>(i);
+      size_t c = order_[static_cast<size_t>(i)].second;
       chunks_[c].status =
-          encoders_[c]->Encode(table.column(static_cast<int>(i)), offset, rows, &chunks_[c]);
+          encoders_[c]->Encode(table.column(static_cast<int>(c)), offset, rows, &chunks_[c]);
     });
     pq::RowGroup rg;
     rg.num_rows = rows;
@@ -776,6 +797,7 @@ class ParquetTableWriter final : public TableWriter {
   Table buffer_;
   std::vector<std::unique_ptr<ColumnChunkEncoder>> encoders_;
   std::vector<EncodedChunk> chunks_;
+  std::vector<std::pair<int64_t, size_t>> order_;  // (-input bytes, column) per row group
   pq::FileMetaData meta_;
   int64_t rows_accepted_ = 0;
   bool closed_ = false;

@@ -28,7 +28,7 @@ std::string Bytes(std::initializer_list<int> bytes) {
 }
 
 std::string Hex(std::string_view s) {
-  static const char* kDigits = "0123456789abcdef";
+  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
