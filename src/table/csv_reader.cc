@@ -20,8 +20,6 @@ namespace {
 
 // Small files are read with small buffers; the read size doubles up to the block size.
 constexpr int64_t kFirstReadBytes = int64_t{256} << 10;
-// Below this many bytes per range, handing a block to several threads costs more than it saves.
-constexpr size_t kMinRangeBytes = size_t{32} << 10;
 // Values quoted in error messages are cut to this many bytes.
 constexpr size_t kMaxQuotedValue = 60;
 
@@ -470,10 +468,12 @@ struct TypeVote {
 
 class CsvReader final : public TableReader {
  public:
-  CsvReader(std::unique_ptr<SequentialFile> file, const ReadOptions& options, int64_t block_bytes)
+  CsvReader(std::unique_ptr<SequentialFile> file, const ReadOptions& options,
+            const CsvTuning& tuning)
       : file_(std::move(file)),
         options_(options),
-        block_bytes_(std::max<int64_t>(block_bytes, 1)),
+        block_bytes_(std::max<int64_t>(tuning.block_bytes, 1)),
+        min_range_bytes_(static_cast<size_t>(std::max<int64_t>(tuning.min_range_bytes, 1))),
         read_bytes_(std::min(block_bytes_, kFirstReadBytes)),
         threads_(ResolveThreads(options.num_threads)) {}
 
@@ -541,6 +541,9 @@ class CsvReader final : public TableReader {
   std::unique_ptr<SequentialFile> file_;
   ReadOptions options_;
   int64_t block_bytes_;
+  // Below this many bytes per range, handing a block to several threads costs more than it
+  // saves.
+  size_t min_range_bytes_;
   int64_t read_bytes_;
   int threads_;
 
@@ -679,7 +682,7 @@ Status CsvReader::ParseBlock(std::vector<Column>* cols) {
   const char* b = data();
   size_t bytes = cut - pos_;
   size_t parts =
-      std::min(static_cast<size_t>(threads_), std::max<size_t>(1, bytes / kMinRangeBytes));
+      std::min(static_cast<size_t>(threads_), std::max<size_t>(1, bytes / min_range_bytes_));
   std::vector<size_t> bounds =
       parts > 1 ? RangeBounds(pos_, cut, parts) : std::vector<size_t>{pos_, cut};
   size_t ranges = bounds.size() - 1;
@@ -827,7 +830,10 @@ Status CsvReader::Init() {
   plan_.nulls = NullTokens(csv.null_tokens);
   plan_.infer_rows = csv.infer_rows;
 
-  CAIRN_RETURN_IF_ERROR(ReadBlock());
+  // Tiny blocks may need several reads before a byte order mark can be recognised.
+  do {
+    CAIRN_RETURN_IF_ERROR(ReadBlock());
+  } while (size_ < 3 && !eof_);
   if (size_ >= 3 && std::memcmp(data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
 
   // The first record gives the column count and, with a header, the names. Blank lines
@@ -905,16 +911,17 @@ Status CsvReader::Init() {
 
 }  // namespace
 
-Result<std::unique_ptr<TableReader>> OpenCsvReaderWithBlockSize(
-    std::unique_ptr<SequentialFile> file, const ReadOptions& options, int64_t block_bytes) {
-  auto reader = std::make_unique<CsvReader>(std::move(file), options, block_bytes);
+Result<std::unique_ptr<TableReader>> OpenCsvReaderTuned(std::unique_ptr<SequentialFile> file,
+                                                        const ReadOptions& options,
+                                                        const CsvTuning& tuning) {
+  auto reader = std::make_unique<CsvReader>(std::move(file), options, tuning);
   CAIRN_RETURN_IF_ERROR(reader->Init());
   return std::unique_ptr<TableReader>(std::move(reader));
 }
 
 Result<std::unique_ptr<TableReader>> OpenCsvReader(std::unique_ptr<SequentialFile> file,
                                                    const ReadOptions& options) {
-  return OpenCsvReaderWithBlockSize(std::move(file), options, kCsvBlockBytes);
+  return OpenCsvReaderTuned(std::move(file), options, CsvTuning());
 }
 
 }  // namespace cairn::table

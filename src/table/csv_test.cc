@@ -21,10 +21,12 @@ ReadOptions Options(int threads = 1) {
 }
 
 Result<Table> Read(const std::string& text, const ReadOptions& options = Options(),
-                   int64_t block_bytes = kCsvBlockBytes) {
+                   int64_t block_bytes = kCsvBlockBytes, int64_t min_range_bytes = 32 << 10) {
+  CsvTuning tuning;
+  tuning.block_bytes = block_bytes;
+  tuning.min_range_bytes = min_range_bytes;
   CAIRN_ASSIGN_OR_RETURN(
-      auto reader,
-      OpenCsvReaderWithBlockSize(MemorySequentialFile(text, "data.csv"), options, block_bytes));
+      auto reader, OpenCsvReaderTuned(MemorySequentialFile(text, "data.csv"), options, tuning));
   return reader->ReadAll();
 }
 
@@ -75,6 +77,10 @@ TEST(CsvReaderTest, Utf8BomIsSkipped) {
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->schema().field(0).name, "id");
   EXPECT_EQ(Strings(t->column(1)), (Strs{"\xC3\xA9t\xC3\xA9"}));
+  // Also when the file arrives one byte at a time.
+  t = Read("\xEF\xBB\xBFid\n1\n", Options(), 1);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->schema().field(0).name, "id");
 }
 
 TEST(CsvReaderTest, WithoutHeaderColumnsAreNamedC0C1) {
@@ -332,7 +338,9 @@ TEST(CsvReaderTest, BatchesAreBoundedAndRecordsSpanBlocks) {
   o.batch_rows = 7;
   o.csv.infer_rows = 50;
   // 61-byte blocks cut nearly every record, including those with quoted newlines.
-  auto reader = OpenCsvReaderWithBlockSize(MemorySequentialFile(text, "data.csv"), o, 61);
+  CsvTuning tuning;
+  tuning.block_bytes = 61;
+  auto reader = OpenCsvReaderTuned(MemorySequentialFile(text, "data.csv"), o, tuning);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   const Schema& s = (*reader)->schema();
   EXPECT_EQ(s.field(0).type, DataType::Int64());
@@ -363,6 +371,43 @@ TEST(CsvReaderTest, OneAndTwoThreadsGiveIdenticalTables) {
   ASSERT_EQ(one->num_rows(), kRows);
   EXPECT_TRUE(one->Equals(*two));
   for (int i = 0; i < kRows; ++i) ExpectGeneratedRow(*two, i, i);
+}
+
+// Renders a read as text: the schema and every cell, or the error.
+std::string Outcome(const Result<Table>& t) {
+  if (!t.ok()) return "error: " + t.status().message();
+  std::string out = t->schema().ToString();
+  for (int64_t r = 0; r < t->num_rows(); ++r) {
+    for (int c = 0; c < t->num_columns(); ++c) out += t->column(c).Format(r, "<null>") + "|";
+    out += "\n";
+  }
+  return out;
+}
+
+TEST(CsvReaderTest, TinyRangesOnSeveralThreadsMatchOneThreadOnMalformedInput) {
+  // With 1-byte ranges every record boundary is a split point, including wrong ones that
+  // malformed quoting suggests; the outcome must still be the one-thread outcome.
+  const std::vector<std::string> inputs = {
+      "a,b\n1,2\n3,4\n5,6\n7,8\n",
+      "a,b\n1,\"x\ny\"\n3,\"\"\"\"\n5,\"p,q\"\n",
+      "a,b\n1,2\n3,x\"y\n5,\"6\n7,8\n9,10\n",
+      "a,b\n1,\"2\"x\n\"3\n4\",5\n",
+      "a,b\n1,2\n3,\"4\n5,6\n",
+      "a,b\n1,2\n3\n4,5\n",
+      "a\n1\n\n\"\n\"\n2\n",
+      "a,b\r\n1,2\r\n\r\n3,\"4\r\n\"\r\nx,y\r\n",
+  };
+  ReadOptions o1 = Options(1);
+  ReadOptions o3 = Options(3);
+  o1.csv.infer_rows = o3.csv.infer_rows = 1;
+  for (const auto& text : inputs) {
+    std::string want = Outcome(Read(text, o1));
+    EXPECT_EQ(Outcome(Read(text, o3, kCsvBlockBytes, 1)), want) << text;
+    EXPECT_EQ(Outcome(Read(text, o3, 7, 1)), want) << text;
+  }
+  EXPECT_EQ(Outcome(Read(inputs[2], o1)),
+            "error: data.csv:3: stray quote in an unquoted field (quote the whole field and double "
+            "quotes inside it)");
 }
 
 TEST(CsvReaderTest, ErrorsAreTheSameWithOneAndTwoThreads) {
