@@ -205,7 +205,7 @@ bool DecodeBitPackedLevels(const uint8_t* data, int64_t size, int bit_width, int
   for (int64_t i = 0; i < n; ++i) {
     uint32_t v = 0;
     for (int b = 0; b < bit_width; ++b, ++bit) {
-      const uint32_t set = (data[bit / 8] >> (7 - bit % 8)) & 1u;
+      const uint32_t set = static_cast<uint32_t>(data[bit / 8] >> (7 - bit % 8)) & 1u;
       v = (v << 1) | set;
     }
     out[i] = static_cast<uint8_t>(v);
