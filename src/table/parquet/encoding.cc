@@ -1,5 +1,6 @@
 #include "table/parquet/encoding.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace cairn::table::parquet {
@@ -194,6 +195,11 @@ void Fixed64Dictionary::Grow() {
   }
 }
 
+void Fixed64Dictionary::Clear() {
+  std::fill(slots_.begin(), slots_.end(), Slot{0, -1});
+  values_.clear();
+}
+
 void Fixed64Dictionary::EncodePlain(std::string* out) const {
   EncodePlainFixed64(values_.data(), size(), out);
 }
@@ -230,6 +236,13 @@ void ByteArrayDictionary::Grow() {
     while (slots_[slot].index >= 0) slot = (slot + 1) & mask_;
     slots_[slot] = s;
   }
+}
+
+void ByteArrayDictionary::Clear() {
+  std::fill(slots_.begin(), slots_.end(), Slot{0, -1});
+  offsets_.assign(1, 0);
+  chars_.clear();
+  plain_bytes_ = 0;
 }
 
 void ByteArrayDictionary::EncodePlain(std::string* out) const {

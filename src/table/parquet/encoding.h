@@ -62,6 +62,8 @@ class Fixed64Dictionary {
       slot = (slot + 1) & mask_;
     }
   }
+  /// Removes every entry, keeping the memory for the next chunk.
+  void Clear();
   /// Entries in index order.
   const std::vector<uint64_t>& values() const { return values_; }
   int64_t size() const { return static_cast<int64_t>(values_.size()); }
@@ -100,6 +102,8 @@ class ByteArrayDictionary {
       slot = (slot + 1) & mask_;
     }
   }
+  /// Removes every entry, keeping the memory for the next chunk.
+  void Clear();
   /// Entry i.
   std::string_view Value(int32_t i) const {
     size_t b = static_cast<size_t>(offsets_[static_cast<size_t>(i)]);

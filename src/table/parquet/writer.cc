@@ -173,9 +173,12 @@ class ColumnChunkEncoder {
   int64_t dict_values_ = 0;
   int bit_width_ = 0;
   std::vector<uint32_t> indices_;
-  std::vector<uint64_t> dict_fixed_;
-  pq::ByteArrayDictionary* dict_strings_ = nullptr;
-  std::unique_ptr<pq::ByteArrayDictionary> dict_strings_storage_;
+  // The dictionary in use for the chunk (at most one is set). The builders keep their memory
+  // from chunk to chunk.
+  const pq::Fixed64Dictionary* dict_fixed_ = nullptr;
+  const pq::ByteArrayDictionary* dict_strings_ = nullptr;
+  pq::Fixed64Dictionary fixed_builder_;
+  pq::ByteArrayDictionary strings_builder_;
 
   // Scratch reused across chunks.
   std::vector<int64_t> gathered_ints_;
@@ -275,7 +278,7 @@ void ColumnChunkEncoder::Gather(const Column& col, int64_t offset, int64_t rows)
 
 void ColumnChunkEncoder::BuildDictionary() {
   dict_values_ = 0;
-  dict_fixed_.clear();
+  dict_fixed_ = nullptr;
   dict_strings_ = nullptr;
   if (!options_.dictionary || physical_ == pq::PhysicalType::kBoolean || num_values_ == 0) {
     return;
@@ -285,8 +288,8 @@ void ColumnChunkEncoder::BuildDictionary() {
   int64_t k = 0;
   int64_t dict_size = 0;
   if (physical_ == pq::PhysicalType::kByteArray) {
-    dict_strings_storage_ = std::make_unique<pq::ByteArrayDictionary>();
-    pq::ByteArrayDictionary& d = *dict_strings_storage_;
+    pq::ByteArrayDictionary& d = strings_builder_;
+    d.Clear();
     for (; k < num_values_; ++k) {
       std::string_view s(chars_ + offsets_[k], static_cast<size_t>(offsets_[k + 1] - offsets_[k]));
       int32_t i = d.Insert(s);
@@ -296,7 +299,8 @@ void ColumnChunkEncoder::BuildDictionary() {
     dict_size = d.size();
     dict_strings_ = &d;
   } else {
-    pq::Fixed64Dictionary d;
+    pq::Fixed64Dictionary& d = fixed_builder_;
+    d.Clear();
     if (physical_ == pq::PhysicalType::kDouble) {
       for (; k < num_values_; ++k) {
         int32_t i = d.Insert(std::bit_cast<uint64_t>(doubles_[k]));
@@ -311,7 +315,7 @@ void ColumnChunkEncoder::BuildDictionary() {
       }
     }
     dict_size = d.size();
-    dict_fixed_ = d.values();
+    dict_fixed_ = &d;
   }
   // Bit width 0 is legal for a one-entry dictionary, but not every reader accepts it.
   bit_width_ =
@@ -331,7 +335,7 @@ void ColumnChunkEncoder::BuildDictionary() {
   int64_t dict_bytes = dict_page_bytes + (k * bit_width_ + 7) / 8;
   if (dict_size > kAlwaysKeptDictionary && dict_bytes >= plain_bytes) {
     dict_strings_ = nullptr;
-    dict_fixed_.clear();
+    dict_fixed_ = nullptr;
     k = 0;
   }
   dict_values_ = k;
@@ -505,8 +509,8 @@ Status ColumnChunkEncoder::WriteDictionaryPage(EncodedChunk* out) {
     dict_strings_->EncodePlain(&body_);
     entries = dict_strings_->size();
   } else {
-    pq::EncodePlainFixed64(dict_fixed_.data(), static_cast<int64_t>(dict_fixed_.size()), &body_);
-    entries = static_cast<int64_t>(dict_fixed_.size());
+    dict_fixed_->EncodePlain(&body_);
+    entries = dict_fixed_->size();
   }
   pq::PageHeader header;
   header.type = pq::PageType::kDictionaryPage;
@@ -643,12 +647,15 @@ class ParquetTableWriter final : public TableWriter {
       : file_(std::move(file)),
         schema_(std::move(schema)),
         options_(options.parquet),
-        num_threads_(options.num_threads),
         buffer_(schema_) {
     for (const Field& f : schema_.fields()) {
       encoders_.push_back(std::make_unique<ColumnChunkEncoder>(f, options_));
     }
     chunks_.resize(encoders_.size());
+    // Workers live as long as the writer: fresh threads per row group would each start with
+    // cold allocator arenas and give memory back to the kernel between row groups.
+    int threads = std::min(ResolveThreads(options.num_threads), schema_.num_fields());
+    if (threads > 1) pool_ = std::make_unique<ThreadPool>(threads);
     meta_.version = options_.data_page_v2 ? 2 : 1;
     meta_.schema.resize(1);
     meta_.schema[0].name = "schema";
@@ -748,7 +755,6 @@ class ParquetTableWriter final : public TableWriter {
   }
 
   Status FlushRowGroup(const Table& table, int64_t offset, int64_t rows) {
-    const int64_t n = static_cast<int64_t>(encoders_.size());
     // Hand out the biggest columns first so that a wide string column does not start last
     // and leave the other threads idle. Each column lands in its own slot, so the bytes do not
     // depend on the number of threads or the order the columns finish in.
@@ -757,11 +763,16 @@ class ParquetTableWriter final : public TableWriter {
       order_[c] = {-InputBytes(table.column(static_cast<int>(c)), offset, rows), c};
     }
     std::sort(order_.begin(), order_.end());
-    ParallelFor(n, num_threads_, [&](int64_t i) {
-      size_t c = order_[static_cast<size_t>(i)].second;
+    auto encode = [this, &table, offset, rows](size_t c) {
       chunks_[c].status =
           encoders_[c]->Encode(table.column(static_cast<int>(c)), offset, rows, &chunks_[c]);
-    });
+    };
+    if (pool_ == nullptr) {
+      for (const auto& [cost, c] : order_) encode(c);
+    } else {
+      for (const auto& [cost, c] : order_) pool_->Submit([&encode, c = c] { encode(c); });
+      pool_->Wait();
+    }
     pq::RowGroup rg;
     rg.num_rows = rows;
     rg.file_offset = file_->position();
@@ -793,11 +804,11 @@ class ParquetTableWriter final : public TableWriter {
   std::unique_ptr<WritableFile> file_;
   Schema schema_;
   ParquetWriteOptions options_;
-  int num_threads_;
   Table buffer_;
   std::vector<std::unique_ptr<ColumnChunkEncoder>> encoders_;
   std::vector<EncodedChunk> chunks_;
   std::vector<std::pair<int64_t, size_t>> order_;  // (-input bytes, column) per row group
+  std::unique_ptr<ThreadPool> pool_;               // null: encode on the calling thread
   pq::FileMetaData meta_;
   int64_t rows_accepted_ = 0;
   bool closed_ = false;
