@@ -916,6 +916,82 @@ async function badInput() {
   }
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Part 5: hand-written CSV and JSONL spellings (line endings, BOM, timestamp and number forms,
+// nested objects) read by cairn into Parquet, compared with DuckDB reading the same text.
+
+async function textSources() {
+  const tsForms = ['2021-03-04T05:06:07Z', '2021-03-04 05:06:07', '2021-03-04T05:06:07.5Z',
+                   '2021-03-04T05:06:07.123456Z', '2021-03-04T05:06:07+02:00',
+                   '2021-03-04T05:06:07.25-05:30', '1969-12-31T23:59:59.999Z', '2021-03-04',
+                   '1900-02-28T12:00:00Z'];
+  const cases = [
+    {name: 'crlf.csv', text: 'id,name,ts\r\n1,a,2021-01-01T00:00:00Z\r\n2,"b\r\nc",2021-01-02 03:04:05.123456\r\n3,,2021-01-03T00:00:00Z\r\n',
+     cols: [{name: 'id', kind: 'int'}, {name: 'name', kind: 'string'}, {name: 'ts', kind: 'ts'}],
+     args: ['--type', 'ts=timestamp']},
+    {name: 'bom.csv', text: '\ufeffid,name\n1,x\n2,y\n',
+     cols: [{name: 'id', kind: 'int'}, {name: 'name', kind: 'string'}]},
+    {name: 'no-final-newline.csv', text: 'id,name\n1,x\n2,"y ""q"""',
+     cols: [{name: 'id', kind: 'int'}, {name: 'name', kind: 'string'}]},
+    {name: 'timestamp-forms.csv', text: 'id,ts\n' + tsForms.map((t, k) => `${k},${t}`).join('\n') + '\n',
+     cols: [{name: 'id', kind: 'int'}, {name: 'ts', kind: 'ts'}], args: ['--type', 'ts=timestamp']},
+    {name: 'timestamp-inferred.csv', text: 'id,ts\n' + tsForms.filter((t) => t.includes('T') && t.endsWith('Z'))
+                                                        .map((t, k) => `${k},${t}`).join('\n') + '\n',
+     cols: [{name: 'id', kind: 'int'}, {name: 'ts', kind: 'ts'}], expectTypes: true},
+    {name: 'numbers.csv',
+     text: 'i,f\n9223372036854775807,1e5\n-9223372036854775808,1E-5\n0,-0.0\n-1,3.141592653589793\n' +
+           '42,1.7976931348623157e308\n7,5e-324\n8,0.1\n9,100\n10,-2.5e-300\n',
+     cols: [{name: 'i', kind: 'int'}, {name: 'f', kind: 'float'}], expectTypes: true},
+    {name: 'non-finite.csv', text: 'f\n1.5\nnan\ninf\n-inf\nNaN\n',
+     cols: [{name: 'f', kind: 'float'}], args: ['--type', 'f=float64']},
+    {name: 'keys-vary.jsonl',
+     text: '{"id": 1, "s": "a", "x": 1.5}\n{"x": 2, "id": 2}\n{"id": 3, "s": null, "x": null}\n' +
+           '{"s": "d\\u00e9\\n\\"q\\"", "id": 4, "x": -0.25}\n\n',
+     cols: [{name: 'id', kind: 'int'}, {name: 's', kind: 'string'}, {name: 'x', kind: 'float'}]},
+  ];
+  for (const c of cases) {
+    await check(`text-sources/${c.name}`, async () => {
+      const file = W(c.name);
+      fs.writeFileSync(file, c.text);
+      const out = W(`${c.name}.parquet`);
+      cairnOk(['table', 'convert', file, out, ...(c.args || [])]);
+      const fmt = c.name.endsWith('.csv') ? 'csv' : 'jsonl';
+      const ref = fmt === 'csv'
+          ? readRel(file, 'csv', c.cols).replace("escape='\"',", "escape='\"', strict_mode=false,")
+          : readRel(file, 'jsonl', c.cols);
+      if (c.expectTypes) await expectParquetTypes(out, c.cols);
+      const n = await expectSameRows(ref, `read_parquet(${lit(out)})`, c.cols);
+      return `${n} rows`;
+    });
+  }
+
+  // Nested JSON objects become dotted columns, and are nested again when written as JSONL.
+  await check('text-sources/nested.jsonl: objects flatten to dotted columns and nest back', async () => {
+    const file = W('nested.jsonl');
+    fs.writeFileSync(file,
+        '{"id": 1, "tags": {"weather": "rain", "night": true}, "a": {"b": {"c": 10}}}\n' +
+        '{"id": 2, "tags": {"night": false}, "a": {"b": {"c": -3}}}\n' +
+        '{"id": 3, "tags": {"weather": "sun", "night": null}, "a": {"b": {"c": null}}}\n');
+    const out = W('nested.parquet');
+    cairnOk(['table', 'convert', file, out]);
+    const names = (await describe(`read_parquet(${lit(out)})`)).map((c) => c.name).sort();
+    const want = ['a.b.c', 'id', 'tags.night', 'tags.weather'];
+    expect(names.join(',') === want.join(','), `columns ${names.join(',')}, expected ${want.join(',')}`);
+    const cols = [{name: 'id', kind: 'int'}, {name: 'tags.weather', kind: 'string'},
+                  {name: 'tags.night', kind: 'bool'}, {name: 'a.b.c', kind: 'int'}];
+    const ref = `(SELECT id, tags.weather AS "tags.weather", tags.night AS "tags.night", a.b.c AS "a.b.c"
+        FROM read_json(${lit(file)}, format='newline_delimited',
+        columns={'id': 'BIGINT', 'tags': 'STRUCT(weather VARCHAR, night BOOLEAN)', 'a': 'STRUCT(b STRUCT(c BIGINT))'}))`;
+    await expectSameRows(ref, `read_parquet(${lit(out)})`, cols);
+    const back = W('nested_back.jsonl');
+    cairnOk(['table', 'convert', out, back]);
+    const backRel = `(SELECT id, tags.weather AS "tags.weather", tags.night AS "tags.night", a.b.c AS "a.b.c"
+        FROM read_json(${lit(back)}, format='newline_delimited',
+        columns={'id': 'BIGINT', 'tags': 'STRUCT(weather VARCHAR, night BOOLEAN)', 'a': 'STRUCT(b STRUCT(c BIGINT))'}))`;
+    await expectSameRows(ref, backRel, cols);
+  });
+}
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
@@ -928,6 +1004,7 @@ async function main() {
   await cairnToDuckdb().catch(setupError('cairn-to-duckdb'));
   await predicatePushdown().catch(setupError('pushdown'));
   await badInput().catch(setupError('bad-input'));
+  await textSources().catch(setupError('text-sources'));
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   console.log(`\n${results.passed} passed, ${results.failed} failed (${secs} s)`);
   if (results.failed) {
