@@ -124,7 +124,8 @@ bool RleBitPackedDecoder::NextRun() {
     uint32_t v = 0;
     for (int i = 0; i < bytes; ++i) v |= static_cast<uint32_t>(pos_[i]) << (8 * i);
     pos_ += bytes;
-    value_ = v;
+    // Bits above the width carry no meaning; dropping them keeps levels and booleans 0/1.
+    value_ = bit_width_ == 32 ? v : v & ((uint32_t{1} << bit_width_) - 1);
   } else {
     rle_ = false;
     buf_pos_ = 8;
