@@ -328,6 +328,18 @@ TEST(ParquetUnsupportedTest, ColumnsBesideANestedOneStayReadable) {
   }
 }
 
+TEST(ParquetUnsupportedTest, Uint64AboveInt64MaxIsAnErrorNamingTheColumn) {
+  auto r = Open("ubigint_max.parquet", {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)->schema(), Schema({{"big", DataType::Int64()}}));
+  auto t = (*r)->ReadAll();
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(t.status().message().find("'big'"), std::string::npos) << t.status().ToString();
+  EXPECT_NE(t.status().message().find("18446744073709551615"), std::string::npos)
+      << t.status().ToString();
+}
+
 // ---- damaged files ----
 
 void ExpectCorrupt(const Result<Table>& r, const std::string& what) {

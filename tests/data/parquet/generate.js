@@ -67,6 +67,9 @@ FROM (${kMixed})`;
              "uuid.parquet", "COMPRESSION uncompressed");
   await copy(`SELECT i::INTEGER AS id, TIME '01:02:03' AS t FROM range(3) r(i)`,
              "time.parquet", "COMPRESSION uncompressed");
+  // UBIGINT values above INT64_MAX cannot be held by cairn's int64.
+  await copy(`SELECT * FROM (VALUES (1::UBIGINT), (18446744073709551615::UBIGINT)) t(big)`,
+             "ubigint_max.parquet", "COMPRESSION uncompressed");
   // One dictionary-encoded string column, uncompressed, for the corrupt-index test.
   await copy(`SELECT ['a', 'b', 'c'][i % 3 + 1] AS s FROM range(100) r(i)`,
              "dictionary.parquet", "COMPRESSION uncompressed");
