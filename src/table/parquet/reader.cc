@@ -613,9 +613,27 @@ Status ChunkDecoder::LoadDictionary(const DictionaryPageHeader& h, const uint8_t
                                " is not supported");
   }
   const int64_t n = h.num_values;
-  // Every entry takes at least one bit; more entries than that is a lie that would
-  // allocate without bound.
-  if (n < 0 || n > size * 8) return Corrupt("bad dictionary size " + std::to_string(n));
+  // Check the count against the page size before sizing anything by it: BYTE_ARRAY entries
+  // take at least their 4-byte length, booleans one bit, the rest their width.
+  int64_t max_entries = size / 4;
+  switch (col_->physical) {
+    case PhysicalType::kBoolean:
+      max_entries = size * 8;
+      break;
+    case PhysicalType::kInt64:
+    case PhysicalType::kDouble:
+      max_entries = size / 8;
+      break;
+    case PhysicalType::kInt96:
+      max_entries = size / 12;
+      break;
+    default:
+      break;
+  }
+  if (n < 0 || n > max_entries) {
+    return Corrupt("dictionary of " + std::to_string(n) + " entries in a page of " +
+                   std::to_string(size) + " bytes");
+  }
   const uint8_t* p = data;
   const uint8_t* end = data + size;
   bool ok = true;
@@ -649,7 +667,6 @@ Status ChunkDecoder::LoadDictionary(const DictionaryPageHeader& h, const uint8_t
       ok = DecodePlainDouble(&p, end, n, dict_doubles_.data());
       break;
     case PhysicalType::kByteArray: {
-      if (n > size / 4) return Corrupt("bad dictionary size " + std::to_string(n));
       std::vector<uint32_t> lengths(static_cast<size_t>(n));
       dict_chars_.clear();
       ok = DecodePlainByteArrays(&p, end, n, &dict_chars_, lengths.data());
