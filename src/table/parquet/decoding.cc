@@ -424,7 +424,7 @@ bool DecodePlainInt32(const uint8_t** pos, const uint8_t* end, int64_t n, int64_
 
 bool DecodePlainInt64(const uint8_t** pos, const uint8_t* end, int64_t n, int64_t* out) {
   if ((end - *pos) / 8 < n) return false;
-  std::memcpy(out, *pos, static_cast<size_t>(n) * 8);
+  if (n > 0) std::memcpy(out, *pos, static_cast<size_t>(n) * 8);
   *pos += 8 * n;
   return true;
 }
@@ -462,7 +462,7 @@ bool DecodePlainFloat(const uint8_t** pos, const uint8_t* end, int64_t n, double
 
 bool DecodePlainDouble(const uint8_t** pos, const uint8_t* end, int64_t n, double* out) {
   if ((end - *pos) / 8 < n) return false;
-  std::memcpy(out, *pos, static_cast<size_t>(n) * 8);
+  if (n > 0) std::memcpy(out, *pos, static_cast<size_t>(n) * 8);
   *pos += 8 * n;
   return true;
 }
