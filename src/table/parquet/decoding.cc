@@ -76,7 +76,7 @@ inline bool ReadZigZag64(const uint8_t** pos, const uint8_t* end, uint64_t* valu
 
 void Unpack8(const uint8_t* in, int bit_width, uint32_t* out) {
   uint8_t tmp[48] = {};
-  std::memcpy(tmp, in, static_cast<size_t>(bit_width));
+  if (bit_width > 0) std::memcpy(tmp, in, static_cast<size_t>(bit_width));
   kUnpack[static_cast<size_t>(bit_width)](tmp, out);
 }
 
