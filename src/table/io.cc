@@ -57,22 +57,6 @@ Result<FileFormat> FileFormatFromPath(std::string_view path) {
                                  ".jsonl or .parquet, or name the format explicitly)");
 }
 
-Result<Table> TableReader::ReadAll() {
-  Table out(schema());
-  Table batch;
-  for (;;) {
-    CAIRN_ASSIGN_OR_RETURN(bool more, Next(&batch));
-    if (!more) break;
-    if (out.num_rows() == 0) {
-      out = std::move(batch);
-      batch = Table();
-    } else {
-      CAIRN_RETURN_IF_ERROR(out.Append(batch));
-    }
-  }
-  return out;
-}
-
 Result<std::unique_ptr<TableReader>> OpenTableReader(const std::string& path,
                                                      const ReadOptions& options) {
   FileFormat format;
@@ -103,8 +87,7 @@ Result<std::unique_ptr<TableReader>> OpenTableReader(const std::string& path,
   return Status::Internal("unhandled format");
 }
 
-Result<std::unique_ptr<TableWriter>> OpenTableWriter(const std::string& path,
-                                                     const Schema& schema,
+Result<std::unique_ptr<TableWriter>> OpenTableWriter(const std::string& path, const Schema& schema,
                                                      const WriteOptions& options) {
   FileFormat format;
   if (options.format) {
