@@ -1394,16 +1394,27 @@ Result<Table> FileReader::ReadAll() {
   // The direct path decodes every chunk straight into its final place; after streaming has
   // begun, or with filters, the generic loop over Next is as good.
   if (started_ || !filters_.empty()) return TableReader::ReadAll();
-  started_ = true;
-  next_group_ = groups_.size();
 
   const size_t num_groups = groups_.size();
   const size_t num_cols = read_.size();
   std::vector<int64_t> first_row(num_groups + 1, 0);
+  bool overflow = false;
   for (size_t i = 0; i < num_groups; ++i) {
-    first_row[i + 1] = first_row[i] + meta_.row_groups[static_cast<size_t>(groups_[i])].num_rows;
+    const int64_t rows = meta_.row_groups[static_cast<size_t>(groups_[i])].num_rows;
+    overflow |= rows < 0 || __builtin_add_overflow(first_row[i], rows, &first_row[i + 1]);
   }
   const int64_t total = first_row[num_groups];
+  // The direct path allocates every column for the row count the footer claims. A forged
+  // footer could claim billions of rows in a tiny file, so implausible counts take the
+  // streaming path, which only allocates what the pages really hold (and reports the
+  // mismatch). Legitimate files this dense (long runs of nulls or of one dictionary value)
+  // read correctly there too, only more slowly.
+  constexpr int64_t kMaxRowsPerByte = 64;
+  if (overflow || total > kMaxRowsPerByte * file_->size() + (int64_t{1} << 16)) {
+    return TableReader::ReadAll();
+  }
+  started_ = true;
+  next_group_ = groups_.size();
 
   Table out(schema_);
   // Strings are decoded per chunk and concatenated afterwards.

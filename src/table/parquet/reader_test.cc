@@ -379,6 +379,35 @@ TEST(ParquetCorruptTest, GarbageFooter) {
   ExpectCorrupt(ReadBytes(bad, "bad.parquet"), "malformed file metadata");
 }
 
+TEST(ParquetCorruptTest, ForgedHugeRowCountIsAnErrorNotAHugeAllocation) {
+  // A small file whose footer claims four billion rows: reading it whole must report the
+  // mismatch with the pages instead of allocating columns for the claimed count.
+  const std::string good = Slurp("dictionary.parquet");
+  const uint32_t len = FooterLength(good);
+  const size_t footer_start = good.size() - 8 - len;
+  auto meta = parquet::DecodeFileMetaData(std::string_view(good).substr(footer_start, len));
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  constexpr int64_t kClaimed = 4'000'000'000;
+  meta->num_rows = kClaimed;
+  for (auto& rg : meta->row_groups) {
+    rg.num_rows = kClaimed;
+    for (auto& chunk : rg.columns) chunk.meta_data->num_values = kClaimed;
+  }
+  std::string footer;
+  parquet::EncodeFileMetaData(*meta, &footer);
+  std::string bad = good.substr(0, footer_start) + footer;
+  const uint32_t new_len = static_cast<uint32_t>(footer.size());
+  bad.append(reinterpret_cast<const char*>(&new_len), 4);
+  bad += "PAR1";
+  auto reader = OpenParquetReader(MemoryRandomAccessFile(bad, "forged.parquet"), ReadOptions{});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto table = (*reader)->ReadAll();
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().code(), StatusCode::kCorrupt) << table.status().ToString();
+  EXPECT_NE(table.status().message().find("forged.parquet"), std::string::npos)
+      << table.status().ToString();
+}
+
 TEST(ParquetCorruptTest, EncryptedFooterIsUnsupported) {
   std::string bad = Slurp("dictionary.parquet");
   std::memcpy(bad.data() + bad.size() - 4, "PARE", 4);
