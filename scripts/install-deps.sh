@@ -10,7 +10,7 @@ packages=(
   clang clang-format clang-tidy libclang-rt-14-dev  # libFuzzer and sanitizers for clang
   libssl-dev libxxhash-dev libzstd-dev libsnappy-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm hyperfine python3
+  hyperfine python3
 )
 
 missing=()
@@ -18,6 +18,11 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
+# Node.js and npm may come from Debian or from another install (NodeSource ships npm inside
+# its nodejs package, which conflicts with Debian's npm): take whichever is on the PATH.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 
 if ((${#missing[@]} > 0)); then
   if [[ $(id -u) -eq 0 ]]; then
