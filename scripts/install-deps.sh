@@ -42,8 +42,10 @@ fi
 # The DuckDB client for the interop tests and benchmarks, pinned by its lock file.
 if [[ -f tests/duckdb/package.json ]]; then
   if [[ ! -d tests/duckdb/node_modules ]]; then
-    echo "install-deps: installing the DuckDB Node.js client (npm ci)"
-    npm ci --prefix tests/duckdb --no-audit --no-fund
+    # `npm install` rather than `npm ci`: the lock file pins every version, but npm's clean
+    # install rejects lock files that omit other platforms' optional DuckDB bindings.
+    echo "install-deps: installing the DuckDB Node.js client (npm install)"
+    npm install --prefix tests/duckdb --no-audit --no-fund
   fi
 else
   echo "install-deps: tests/duckdb/package.json not found; skipping the DuckDB client"
