@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cairn::table::ReadOptions options;
   options.num_threads = 1;
   options.batch_rows = 64;
-  auto reader = cairn::table::OpenCsvReader(cairn::MemorySequentialFile(bytes, "fuzz.csv"), options);
+  auto reader =
+      cairn::table::OpenCsvReader(cairn::MemorySequentialFile(bytes, "fuzz.csv"), options);
   if (!reader.ok()) return 0;
   cairn::table::Table batch;
   for (int i = 0; i < 100000; ++i) {

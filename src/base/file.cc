@@ -163,8 +163,7 @@ class MemoryRandomAccess final : public RandomAccessFile {
 
 class MemorySequential final : public SequentialFile {
  public:
-  MemorySequential(std::string_view data, std::string name)
-      : data_(data), name_(std::move(name)) {}
+  MemorySequential(std::string_view data, std::string name) : data_(data), name_(std::move(name)) {}
   const std::string& name() const override { return name_; }
   Result<int64_t> Read(int64_t n, char* out) override {
     size_t take = std::min(static_cast<size_t>(n), data_.size() - pos_);
@@ -249,8 +248,7 @@ Result<std::unique_ptr<WritableFile>> OpenWritableFile(const std::string& path, 
       new PosixWritableFile(path, atomic ? target : std::string(), fd, true));
 }
 
-std::unique_ptr<RandomAccessFile> MemoryRandomAccessFile(std::string_view data,
-                                                         std::string name) {
+std::unique_ptr<RandomAccessFile> MemoryRandomAccessFile(std::string_view data, std::string name) {
   return std::make_unique<MemoryRandomAccess>(data, std::move(name));
 }
 

@@ -51,8 +51,7 @@ Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccessFile(const std::string
 Result<std::unique_ptr<SequentialFile>> OpenSequentialFile(const std::string& path);
 /// Creates (truncates) a local file; "-" means standard output. With `atomic`, writes go to
 /// "<path>.tmp-<random>" and are renamed over `path` on Close.
-Result<std::unique_ptr<WritableFile>> OpenWritableFile(const std::string& path,
-                                                       bool atomic = true);
+Result<std::unique_ptr<WritableFile>> OpenWritableFile(const std::string& path, bool atomic = true);
 
 /// A RandomAccessFile over bytes in memory (for tests and fuzzers). Does not copy: `data`
 /// must outlive the file.
@@ -62,8 +61,7 @@ std::unique_ptr<RandomAccessFile> MemoryRandomAccessFile(std::string_view data,
 std::unique_ptr<SequentialFile> MemorySequentialFile(std::string_view data,
                                                      std::string name = "<memory>");
 /// A WritableFile appending to `*out`, which must outlive it.
-std::unique_ptr<WritableFile> StringWritableFile(std::string* out,
-                                                 std::string name = "<memory>");
+std::unique_ptr<WritableFile> StringWritableFile(std::string* out, std::string name = "<memory>");
 
 /// Reads a whole local file.
 Result<std::string> ReadFileToString(const std::string& path);

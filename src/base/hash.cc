@@ -20,9 +20,7 @@ Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
 
 Sha256::~Sha256() { EVP_MD_CTX_free(impl_->ctx); }
 
-void Sha256::Update(const void* data, size_t size) {
-  EVP_DigestUpdate(impl_->ctx, data, size);
-}
+void Sha256::Update(const void* data, size_t size) { EVP_DigestUpdate(impl_->ctx, data, size); }
 
 Sha256Digest Sha256::Finish() {
   Sha256Digest digest{};

@@ -24,8 +24,8 @@ inline void LogError(std::string_view m) { Log(LogLevel::kError, m); }
 
 /// Aborts with file and line when an internal invariant is broken (never for user input).
 /// Active in every build type: the cost is one branch.
-#define CAIRN_DCHECK(cond)                                        \
-  do {                                                            \
+#define CAIRN_DCHECK(cond)                                                  \
+  do {                                                                      \
     if (!(cond)) ::cairn::internal::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (0)
 

@@ -31,8 +31,7 @@ std::string Amount(int64_t v, const std::string& unit) {
 Progress::Progress(std::string label, int64_t total, std::string unit)
     : Progress(std::move(label), total, std::move(unit), StderrIsTerminal(), stderr) {}
 
-Progress::Progress(std::string label, int64_t total, std::string unit, bool enabled,
-                   std::FILE* out)
+Progress::Progress(std::string label, int64_t total, std::string unit, bool enabled, std::FILE* out)
     : label_(std::move(label)),
       total_(total),
       unit_(std::move(unit)),

@@ -33,9 +33,7 @@ class [[nodiscard]] Status {
   static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
   static Status IOError(std::string msg) { return {StatusCode::kIOError, std::move(msg)}; }
   static Status Corrupt(std::string msg) { return {StatusCode::kCorrupt, std::move(msg)}; }
-  static Status Unsupported(std::string msg) {
-    return {StatusCode::kUnsupported, std::move(msg)};
-  }
+  static Status Unsupported(std::string msg) { return {StatusCode::kUnsupported, std::move(msg)}; }
   static Status AlreadyExists(std::string msg) {
     return {StatusCode::kAlreadyExists, std::move(msg)};
   }
@@ -68,10 +66,10 @@ std::string_view StatusCodeName(StatusCode code);
 #define CAIRN_CONCAT(a, b) CAIRN_CONCAT_INNER(a, b)
 
 /// Evaluates `expr` (a Status); returns it from the enclosing function if not ok.
-#define CAIRN_RETURN_IF_ERROR(expr)                   \
-  do {                                                \
-    ::cairn::Status cairn_status_ = (expr);           \
-    if (!cairn_status_.ok()) return cairn_status_;    \
+#define CAIRN_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::cairn::Status cairn_status_ = (expr);        \
+    if (!cairn_status_.ok()) return cairn_status_; \
   } while (0)
 
 #define CAIRN_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -38,16 +38,16 @@ bool ParseParts(std::string_view s, int64_t* seconds, int64_t* nanos) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   int year = 0, month = 0, day = 0;
-  if (s.size() < 10 || !ReadDigits(s, 0, 4, &year) || s[4] != '-' ||
-      !ReadDigits(s, 5, 2, &month) || s[7] != '-' || !ReadDigits(s, 8, 2, &day)) {
+  if (s.size() < 10 || !ReadDigits(s, 0, 4, &year) || s[4] != '-' || !ReadDigits(s, 5, 2, &month) ||
+      s[7] != '-' || !ReadDigits(s, 8, 2, &day)) {
     return false;
   }
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month)) return false;
   int hour = 0, minute = 0, second = 0;
   int64_t frac_nanos = 0;
   size_t pos = 10;
-  if (pos < s.size() && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ') &&
-      pos + 1 < s.size() && IsDigit(s[pos + 1])) {
+  if (pos < s.size() && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ') && pos + 1 < s.size() &&
+      IsDigit(s[pos + 1])) {
     ++pos;
     if (!ReadDigits(s, pos, 2, &hour) || pos + 2 >= s.size() || s[pos + 2] != ':' ||
         !ReadDigits(s, pos + 3, 2, &minute)) {
@@ -107,9 +107,9 @@ bool ParseParts(std::string_view s, int64_t* seconds, int64_t* nanos) {
 int64_t DaysFromCivil(int64_t y, int m, int d) {
   y -= m <= 2;
   const int64_t era = FloorDiv(y, 400);
-  const int64_t yoe = y - era * 400;                                           // [0, 399]
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;          // [0, 365]
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                   // [0, 146096]
+  const int64_t yoe = y - era * 400;                                   // [0, 399]
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;  // [0, 365]
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           // [0, 146096]
   return era * 146097 + doe - 719468;
 }
 

@@ -129,8 +129,7 @@ class TableWriter {
 Result<std::unique_ptr<TableReader>> OpenTableReader(const std::string& path,
                                                      const ReadOptions& options = {});
 /// Creates `path` for writing `schema` in the format given by options or the extension.
-Result<std::unique_ptr<TableWriter>> OpenTableWriter(const std::string& path,
-                                                     const Schema& schema,
+Result<std::unique_ptr<TableWriter>> OpenTableWriter(const std::string& path, const Schema& schema,
                                                      const WriteOptions& options = {});
 /// Reads a whole file into memory.
 Result<Table> ReadTable(const std::string& path, const ReadOptions& options = {});

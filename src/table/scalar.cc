@@ -90,7 +90,7 @@ Status BindPredicate(const Schema& schema, Predicate* pred) {
   const DataType& type = schema.field(idx).type;
   if (pred->value.is_null || pred->value.type == type) return Status::Ok();
   std::string lit = pred->value.type.kind == TypeKind::kString ? pred->value.string_value
-                                                                : pred->value.ToString();
+                                                               : pred->value.ToString();
   auto bad = [&](const char* what) {
     return Status::InvalidArgument("filter on '" + pred->column + "': cannot read '" + lit +
                                    "' as " + what);
@@ -150,10 +150,10 @@ int CompareToScalar(const Scalar& lhs, const Scalar& rhs) {
     return c < 0 ? -1 : (c > 0 ? 1 : 0);
   }
   if (lhs.type.kind == TypeKind::kFloat64 || rhs.type.kind == TypeKind::kFloat64) {
-    double a = lhs.type.kind == TypeKind::kFloat64 ? lhs.double_value
-                                                   : static_cast<double>(lhs.int_value);
-    double b = rhs.type.kind == TypeKind::kFloat64 ? rhs.double_value
-                                                   : static_cast<double>(rhs.int_value);
+    double a =
+        lhs.type.kind == TypeKind::kFloat64 ? lhs.double_value : static_cast<double>(lhs.int_value);
+    double b =
+        rhs.type.kind == TypeKind::kFloat64 ? rhs.double_value : static_cast<double>(rhs.int_value);
     return cmp_double(a, b);
   }
   return lhs.int_value < rhs.int_value ? -1 : (lhs.int_value > rhs.int_value ? 1 : 0);

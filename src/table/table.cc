@@ -10,8 +10,7 @@ Table::Table(Schema schema) : schema_(std::move(schema)) {
 Result<Table> Table::Make(Schema schema, std::vector<Column> columns) {
   if (static_cast<int>(columns.size()) != schema.num_fields()) {
     return Status::InvalidArgument("table has " + std::to_string(schema.num_fields()) +
-                                   " fields but " + std::to_string(columns.size()) +
-                                   " columns");
+                                   " fields but " + std::to_string(columns.size()) + " columns");
   }
   Table t;
   t.schema_ = std::move(schema);
@@ -60,9 +59,8 @@ Status Table::Append(const Table& other) {
     const Field& a = schema_.field(i);
     const Field& b = other.schema_.field(i);
     if (a.name != b.name || a.type != b.type) {
-      return Status::InvalidArgument("cannot append column '" + b.name + "' (" +
-                                     b.type.ToString() + ") to column '" + a.name + "' (" +
-                                     a.type.ToString() + ")");
+      return Status::InvalidArgument("cannot append column '" + b.name + "' (" + b.type.ToString() +
+                                     ") to column '" + a.name + "' (" + a.type.ToString() + ")");
     }
   }
   for (int i = 0; i < num_columns(); ++i) {

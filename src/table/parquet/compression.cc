@@ -29,8 +29,8 @@ Status Decompress(Codec codec, std::string_view input, int64_t uncompressed_size
       return Status::Ok();
     }
     case Codec::kZstd: {
-      size_t r = ZSTD_decompress(out, static_cast<size_t>(uncompressed_size), input.data(),
-                                 input.size());
+      size_t r =
+          ZSTD_decompress(out, static_cast<size_t>(uncompressed_size), input.data(), input.size());
       if (ZSTD_isError(r)) {
         return Status::Corrupt(std::string("zstd page: ") + ZSTD_getErrorName(r));
       }

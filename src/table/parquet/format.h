@@ -114,25 +114,25 @@ struct LogicalType {
 };
 
 struct SchemaElement {
-  std::optional<PhysicalType> type;          // 1 (absent for group nodes)
-  std::optional<int32_t> type_length;        // 2
-  std::optional<Repetition> repetition_type;  // 3
-  std::string name;                          // 4
-  std::optional<int32_t> num_children;       // 5
+  std::optional<PhysicalType> type;             // 1 (absent for group nodes)
+  std::optional<int32_t> type_length;           // 2
+  std::optional<Repetition> repetition_type;    // 3
+  std::string name;                             // 4
+  std::optional<int32_t> num_children;          // 5
   std::optional<ConvertedType> converted_type;  // 6
-  std::optional<int32_t> scale;              // 7
-  std::optional<int32_t> precision;          // 8
-  std::optional<int32_t> field_id;           // 9
-  LogicalType logical_type;                  // 10 (kind kNone when absent)
+  std::optional<int32_t> scale;                 // 7
+  std::optional<int32_t> precision;             // 8
+  std::optional<int32_t> field_id;              // 9
+  LogicalType logical_type;                     // 10 (kind kNone when absent)
 };
 
 struct Statistics {
-  std::optional<std::string> max;        // 1 (deprecated, signed order)
-  std::optional<std::string> min;        // 2 (deprecated)
-  std::optional<int64_t> null_count;     // 3
+  std::optional<std::string> max;         // 1 (deprecated, signed order)
+  std::optional<std::string> min;         // 2 (deprecated)
+  std::optional<int64_t> null_count;      // 3
   std::optional<int64_t> distinct_count;  // 4
-  std::optional<std::string> max_value;  // 5
-  std::optional<std::string> min_value;  // 6
+  std::optional<std::string> max_value;   // 5
+  std::optional<std::string> min_value;   // 6
 };
 
 struct KeyValue {
@@ -141,34 +141,34 @@ struct KeyValue {
 };
 
 struct ColumnMetaData {
-  PhysicalType type = PhysicalType::kInt64;  // 1
-  std::vector<Encoding> encodings;           // 2
-  std::vector<std::string> path_in_schema;   // 3
-  Codec codec = Codec::kUncompressed;        // 4
-  int64_t num_values = 0;                    // 5
-  int64_t total_uncompressed_size = 0;       // 6
-  int64_t total_compressed_size = 0;         // 7
-  std::vector<KeyValue> key_value_metadata;  // 8
-  int64_t data_page_offset = 0;              // 9
-  std::optional<int64_t> index_page_offset;  // 10
+  PhysicalType type = PhysicalType::kInt64;       // 1
+  std::vector<Encoding> encodings;                // 2
+  std::vector<std::string> path_in_schema;        // 3
+  Codec codec = Codec::kUncompressed;             // 4
+  int64_t num_values = 0;                         // 5
+  int64_t total_uncompressed_size = 0;            // 6
+  int64_t total_compressed_size = 0;              // 7
+  std::vector<KeyValue> key_value_metadata;       // 8
+  int64_t data_page_offset = 0;                   // 9
+  std::optional<int64_t> index_page_offset;       // 10
   std::optional<int64_t> dictionary_page_offset;  // 11
-  std::optional<Statistics> statistics;      // 12
+  std::optional<Statistics> statistics;           // 12
 };
 
 struct ColumnChunk {
-  std::optional<std::string> file_path;  // 1 (set: data in another file, unsupported)
-  int64_t file_offset = 0;               // 2
+  std::optional<std::string> file_path;     // 1 (set: data in another file, unsupported)
+  int64_t file_offset = 0;                  // 2
   std::optional<ColumnMetaData> meta_data;  // 3
-  bool has_crypto_metadata = false;      // 8 (encrypted column, unsupported)
+  bool has_crypto_metadata = false;         // 8 (encrypted column, unsupported)
 };
 
 struct RowGroup {
-  std::vector<ColumnChunk> columns;  // 1
-  int64_t total_byte_size = 0;       // 2
-  int64_t num_rows = 0;              // 3
-  std::optional<int64_t> file_offset;  // 5
+  std::vector<ColumnChunk> columns;              // 1
+  int64_t total_byte_size = 0;                   // 2
+  int64_t num_rows = 0;                          // 3
+  std::optional<int64_t> file_offset;            // 5
   std::optional<int64_t> total_compressed_size;  // 6
-  std::optional<int16_t> ordinal;    // 7
+  std::optional<int16_t> ordinal;                // 7
 };
 
 struct FileMetaData {
@@ -185,11 +185,11 @@ struct FileMetaData {
 };
 
 struct DataPageHeader {
-  int32_t num_values = 0;                          // 1
-  Encoding encoding = Encoding::kPlain;            // 2
+  int32_t num_values = 0;                               // 1
+  Encoding encoding = Encoding::kPlain;                 // 2
   Encoding definition_level_encoding = Encoding::kRle;  // 3
   Encoding repetition_level_encoding = Encoding::kRle;  // 4
-  std::optional<Statistics> statistics;            // 5
+  std::optional<Statistics> statistics;                 // 5
 };
 
 struct DictionaryPageHeader {
@@ -199,21 +199,21 @@ struct DictionaryPageHeader {
 };
 
 struct DataPageHeaderV2 {
-  int32_t num_values = 0;                        // 1
-  int32_t num_nulls = 0;                         // 2
-  int32_t num_rows = 0;                          // 3
-  Encoding encoding = Encoding::kPlain;          // 4
-  int32_t definition_levels_byte_length = 0;     // 5
-  int32_t repetition_levels_byte_length = 0;     // 6
-  bool is_compressed = true;                     // 7 (default true)
-  std::optional<Statistics> statistics;          // 8
+  int32_t num_values = 0;                     // 1
+  int32_t num_nulls = 0;                      // 2
+  int32_t num_rows = 0;                       // 3
+  Encoding encoding = Encoding::kPlain;       // 4
+  int32_t definition_levels_byte_length = 0;  // 5
+  int32_t repetition_levels_byte_length = 0;  // 6
+  bool is_compressed = true;                  // 7 (default true)
+  std::optional<Statistics> statistics;       // 8
 };
 
 struct PageHeader {
-  PageType type = PageType::kDataPage;           // 1
-  int32_t uncompressed_page_size = 0;            // 2
-  int32_t compressed_page_size = 0;              // 3
-  std::optional<int32_t> crc;                    // 4
+  PageType type = PageType::kDataPage;                         // 1
+  int32_t uncompressed_page_size = 0;                          // 2
+  int32_t compressed_page_size = 0;                            // 3
+  std::optional<int32_t> crc;                                  // 4
   std::optional<DataPageHeader> data_page_header;              // 5
   std::optional<DictionaryPageHeader> dictionary_page_header;  // 7
   std::optional<DataPageHeaderV2> data_page_header_v2;         // 8
