@@ -1,8 +1,8 @@
 #include "table/column.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 
 #include "base/time.h"
 
@@ -178,7 +178,8 @@ bool Column::Equals(const Column& other) const {
       case TypeKind::kFloat64: {
         double a = Double(i), b = other.Double(i);
         if (std::isnan(a) && std::isnan(b)) break;
-        if (std::memcmp(&a, &b, sizeof(double)) != 0) return false;
+        // Bitwise, so that 0.0 and -0.0 differ (doubles have no padding bits).
+        if (std::bit_cast<uint64_t>(a) != std::bit_cast<uint64_t>(b)) return false;
         break;
       }
       case TypeKind::kBool:

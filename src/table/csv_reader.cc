@@ -758,10 +758,12 @@ Status CsvReader::InitColumns(const std::vector<std::string>& first_record) {
   }
   for (const auto& [name, type] : csv.column_types) {
     if (std::find(names.begin(), names.end(), name) == names.end()) {
-      std::string all;
-      for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-      return Status::InvalidArgument(file_->name() + ": column type given for '" + name +
-                                     "', which is not a column (columns: " + all + ")");
+      std::string msg = file_->name();
+      msg.append(": column type given for '").append(name);
+      msg.append("', which is not a column (columns: ");
+      for (size_t i = 0; i < names.size(); ++i) msg.append(i ? ", " : "").append(names[i]);
+      msg.append(")");
+      return Status::InvalidArgument(std::move(msg));
     }
   }
   plan_.names = std::move(names);

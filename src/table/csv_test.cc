@@ -332,7 +332,7 @@ void ExpectGeneratedRow(const Table& t, int64_t row, int i) {
 }
 
 TEST(CsvReaderTest, BatchesAreBoundedAndRecordsSpanBlocks) {
-  const int kRows = 3000;
+  constexpr int kRows = 3000;
   std::string text = GeneratedCsv(kRows);
   ReadOptions o = Options();
   o.batch_rows = 7;
@@ -362,7 +362,7 @@ TEST(CsvReaderTest, BatchesAreBoundedAndRecordsSpanBlocks) {
 }
 
 TEST(CsvReaderTest, OneAndTwoThreadsGiveIdenticalTables) {
-  const int kRows = 40000;  // about 1.2 MB, so blocks are split into ranges
+  constexpr int kRows = 40000;  // about 1.2 MB, so blocks are split into ranges
   std::string text = GeneratedCsv(kRows);
   auto one = Read(text, Options(1), 256 << 10);
   auto two = Read(text, Options(2), 256 << 10);

@@ -70,17 +70,17 @@ std::string Write(const Table& table, const WriteOptions& options = {},
   return out;
 }
 
-Column Ints(std::vector<std::optional<int64_t>> v, DataType type = DataType::Int64()) {
+Column Ints(const std::vector<std::optional<int64_t>>& v, DataType type = DataType::Int64()) {
   Column c(type);
   for (auto x : v) x ? c.AppendInt(*x) : c.AppendNull();
   return c;
 }
-Column Doubles(std::vector<std::optional<double>> v) {
+Column Doubles(const std::vector<std::optional<double>>& v) {
   Column c(DataType::Float64());
   for (auto x : v) x ? c.AppendDouble(*x) : c.AppendNull();
   return c;
 }
-Column Bools(std::vector<std::optional<bool>> v) {
+Column Bools(const std::vector<std::optional<bool>>& v) {
   Column c(DataType::Bool());
   for (auto x : v) x ? c.AppendBool(*x) : c.AppendNull();
   return c;

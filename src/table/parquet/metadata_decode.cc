@@ -47,7 +47,7 @@ class CompactReader {
   int64_t consumed() const { return pos_ - begin_; }
   int64_t remaining() const { return end_ - pos_; }
 
-  void Fail(std::string what) {
+  void Fail(const std::string& what) {
     if (error_.empty()) error_ = what + " at byte " + std::to_string(consumed());
   }
 

@@ -1261,9 +1261,15 @@ Status FileReader::Plan(const ReadOptions& options) {
   } else {
     for (const std::string& w : wanted) {
       int c = find(w);
-      if (c < 0) return Status::NotFound(name + ": no column '" + w + "'");
+      if (c < 0) {
+        std::string msg(name);
+        msg.append(": no column '").append(w).append("'");
+        return Status::NotFound(std::move(msg));
+      }
       if (std::find(read_.begin(), read_.end(), c) != read_.end()) {
-        return Status::InvalidArgument(name + ": column '" + w + "' selected twice");
+        std::string msg(name);
+        msg.append(": column '").append(w).append("' selected twice");
+        return Status::InvalidArgument(std::move(msg));
       }
       read_.push_back(c);
     }
