@@ -48,7 +48,7 @@ std::string ToHex(const Sha256Digest& digest) {
 
 std::string Sha256Hex(std::string_view data) { return ToHex(Sha256Of(data)); }
 
-uint64_t Xxh3(const void* data, size_t size, uint64_t seed) {
+uint64_t Xxh3Bytes(const void* data, size_t size, uint64_t seed) {
   return XXH3_64bits_withSeed(data, size, seed);
 }
 

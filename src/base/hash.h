@@ -37,9 +37,11 @@ std::string ToHex(const Sha256Digest& digest);
 std::string Sha256Hex(std::string_view data);
 
 /// 64-bit XXH3 of `data` with `seed` (libxxhash). Stable across platforms and releases.
-uint64_t Xxh3(const void* data, size_t size, uint64_t seed = 0);
+/// (Named apart from the string_view form so that `Xxh3("abc", 7)` cannot silently bind the
+/// seed to a byte count.)
+uint64_t Xxh3Bytes(const void* data, size_t size, uint64_t seed = 0);
 inline uint64_t Xxh3(std::string_view data, uint64_t seed = 0) {
-  return Xxh3(data.data(), data.size(), seed);
+  return Xxh3Bytes(data.data(), data.size(), seed);
 }
 
 }  // namespace cairn

@@ -60,7 +60,9 @@ TEST(Xxh3Test, SeedChangesTheHash) {
   std::string_view abc = "abc";
   EXPECT_EQ(Xxh3(abc, 0), 0x78af5f94892f3950ULL);
   EXPECT_NE(Xxh3(abc, 1), Xxh3(abc, 0));
-  EXPECT_EQ(Xxh3(abc, 7), Xxh3(abc.data(), abc.size(), 7));
+  EXPECT_EQ(Xxh3(abc, 7), Xxh3Bytes(abc.data(), abc.size(), 7));
+  // A string literal with a seed hashes the literal's bytes with that seed.
+  EXPECT_EQ(Xxh3("abc", 7), Xxh3Bytes("abc", 3, 7));
 }
 
 }  // namespace

@@ -10,23 +10,23 @@
 namespace cairn::table {
 namespace {
 
-uint64_t HashInt(int64_t v) { return Xxh3(&v, sizeof(v)); }
+uint64_t HashInt(int64_t v) { return Xxh3Bytes(&v, sizeof(v)); }
 
 uint64_t HashDouble(double v) {
   // Values that compare equal must hash equal: -0.0 == 0.0, and all NaNs count as one value.
   if (v == 0) v = 0;
   if (std::isnan(v)) v = std::numeric_limits<double>::quiet_NaN();
-  return Xxh3(&v, sizeof(v));
+  return Xxh3Bytes(&v, sizeof(v));
 }
 
 uint64_t HashBool(bool v) {
   uint8_t b = v ? 1 : 0;
-  return Xxh3(&b, 1);
+  return Xxh3Bytes(&b, 1);
 }
 
 }  // namespace
 
-void HyperLogLog::AddBytes(std::string_view bytes) { AddHash(Xxh3(bytes.data(), bytes.size())); }
+void HyperLogLog::AddBytes(std::string_view bytes) { AddHash(Xxh3(bytes)); }
 
 void HyperLogLog::Merge(const HyperLogLog& other) {
   for (size_t i = 0; i < registers_.size(); ++i) {
@@ -61,7 +61,7 @@ uint64_t HashValueForDistinct(const Column& column, int64_t i) {
       return HashBool(column.Bool(i));
     case TypeKind::kString: {
       std::string_view s = column.String(i);
-      return Xxh3(s.data(), s.size());
+      return Xxh3(s);
     }
   }
   return 0;
@@ -178,7 +178,7 @@ Status ColumnStats::Add(const Column& column) {
         std::string_view x = column.String(i);
         if (seen == 0 || x < lo) lo = x;
         if (seen == 0 || x > hi) hi = x;
-        sketch_.AddHash(Xxh3(x.data(), x.size()));
+        sketch_.AddHash(Xxh3(x));
         ++seen;
       }
       if (seen > 0) UpdateMinMax(Scalar::String(std::string(lo)), Scalar::String(std::string(hi)));
