@@ -9,6 +9,8 @@ packages=(
   build-essential cmake ninja-build pkg-config g++ git
   clang clang-format clang-tidy libclang-rt-14-dev  # libFuzzer and sanitizers for clang
   libssl-dev libxxhash-dev libzstd-dev libsnappy-dev libsimdjson-dev
+  libsqlite3-dev libpq-dev
+  postgresql  # the catalog's PostgreSQL tests start a private server (scripts/pg-test-server.sh)
   libgtest-dev libgmock-dev libbenchmark-dev
   hyperfine python3
 )
