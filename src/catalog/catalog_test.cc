@@ -47,11 +47,11 @@ class FakeConnection final : public Connection {
 
   Backend backend() const override { return Backend::kSqlite; }
   Result<int64_t> Execute(std::string_view sql, const std::vector<Value>& /*params*/) override {
-    log.push_back(std::string(sql));
+    log.emplace_back(sql);
     return int64_t{0};
   }
   Result<QueryResult> Query(std::string_view sql, const std::vector<Value>& /*params*/) override {
-    log.push_back(std::string(sql));
+    log.emplace_back(sql);
     return QueryResult{};
   }
   Status Begin() override {

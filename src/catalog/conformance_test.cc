@@ -344,6 +344,7 @@ TEST_P(ConformanceTest, ConcurrentOpenersApplyEachMigrationOnce) {
   constexpr int kThreads = 4;
   std::vector<Status> results(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto conn = Connect(uri_);
@@ -373,6 +374,7 @@ TEST_P(ConformanceTest, ConcurrentWritersOnTwoConnectionsLoseNothing) {
   constexpr int kPerWriter = 40;
   std::vector<Status> results(kWriters);
   std::vector<std::thread> threads;
+  threads.reserve(kWriters);
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
       auto conn = Connect(uri_);
