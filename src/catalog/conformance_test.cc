@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +23,11 @@
 #include "catalog/migrations.h"
 
 namespace cairn::catalog {
+
+// Readable values and backends in test failure messages.
+void PrintTo(const Value& value, std::ostream* os) { *os << value.ToString(); }
+void PrintTo(Backend backend, std::ostream* os) { *os << BackendName(backend); }
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -409,6 +416,41 @@ TEST_P(ConformanceTest, ConcurrentWritersOnTwoConnectionsLoseNothing) {
   EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM k"), Value::Int64(kWriters * kPerWriter));
   EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM k WHERE writer = 1"), Value::Int64(kPerWriter));
   EXPECT_EQ(Scalar(*conn, "SELECT n FROM counter"), Value::Int64(kWriters * kPerWriter));
+}
+
+TEST_P(ConformanceTest, LockedTransactionMakesAConcurrentReadModifyWriteWait) {
+  auto first = MustConnect(uri_, false);
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(
+      first->Execute("CREATE TABLE counter (n BIGINT); INSERT INTO counter VALUES (0)").ok());
+  auto increment = [](Connection& c) -> Status {
+    CAIRN_RETURN_IF_ERROR(c.LockTransaction(7));
+    CAIRN_ASSIGN_OR_RETURN(QueryResult n, c.Query("SELECT n FROM counter"));
+    return c.Execute("UPDATE counter SET n = ?", {Value::Int64(n.rows.at(0).at(0).int64() + 1)})
+        .status();
+  };
+  // The first transaction reads the counter under the lock and holds it ...
+  ASSERT_TRUE(first->Begin().ok());
+  ASSERT_TRUE(first->LockTransaction(7).ok());
+  auto n = first->Query("SELECT n FROM counter");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  // ... while a second connection tries the same read-modify-write.
+  std::atomic<bool> second_done{false};
+  Status second_status;
+  std::thread second([&] {
+    auto conn = Connect(uri_);
+    second_status = conn.ok() ? RunInTransaction(**conn, increment) : conn.status();
+    second_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(second_done) << "the second transaction did not wait for the lock";
+  ASSERT_TRUE(
+      first->Execute("UPDATE counter SET n = ?", {Value::Int64(n->rows.at(0).at(0).int64() + 1)})
+          .ok());
+  ASSERT_TRUE(first->Commit().ok());
+  second.join();
+  EXPECT_TRUE(second_status.ok()) << second_status.ToString();
+  EXPECT_EQ(Scalar(*first, "SELECT n FROM counter"), Value::Int64(2));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConformanceTest,
