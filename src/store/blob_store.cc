@@ -47,11 +47,19 @@ std::string BlobStore::KeyOf(std::string_view id) {
          std::string(id.substr(std::min<size_t>(2, id.size())));
 }
 
+Result<bool> BlobStore::NeedsWrite(const std::string& key) {
+  // Keys of blobs have one length, so the listing holds at most this key.
+  CAIRN_ASSIGN_OR_RETURN(auto objects, store_->List(key));
+  if (objects.empty() || objects[0].key != key) return true;
+  // An old copy is rewritten so that a collection cannot remove it before the caller commits.
+  return objects[0].mtime_micros < options_.clock() - options_.gc_grace_micros / 2;
+}
+
 Result<std::string> BlobStore::PutBlob(std::string_view data) {
   std::string id = Sha256Hex(data);
   std::string key = KeyOf(id);
-  CAIRN_ASSIGN_OR_RETURN(bool exists, store_->Exists(key));
-  if (!exists) CAIRN_RETURN_IF_ERROR(store_->Put(key, data));
+  CAIRN_ASSIGN_OR_RETURN(bool write, NeedsWrite(key));
+  if (write) CAIRN_RETURN_IF_ERROR(store_->Put(key, data));
   return id;
 }
 
@@ -66,8 +74,8 @@ Result<std::string> BlobStore::PutBlobFile(const std::string& path) {
   }
   std::string id = ToHex(hasher.Finish());
   std::string key = KeyOf(id);
-  CAIRN_ASSIGN_OR_RETURN(bool exists, store_->Exists(key));
-  if (!exists) CAIRN_RETURN_IF_ERROR(store_->PutFile(key, path));
+  CAIRN_ASSIGN_OR_RETURN(bool write, NeedsWrite(key));
+  if (write) CAIRN_RETURN_IF_ERROR(store_->PutFile(key, path));
   return id;
 }
 

@@ -55,11 +55,13 @@ class BlobStore {
  public:
   explicit BlobStore(ObjectStore* store, BlobStoreOptions options = {});
 
-  /// Stores `data` unless a blob with its hash already exists (then nothing is written);
-  /// returns the id. Errors of the underlying store are passed on.
+  /// Stores `data` unless a blob with its hash already exists (then nothing is written, unless
+  /// the existing copy is older than half the GC grace period: it is then rewritten with the
+  /// same bytes, restarting its grace period); returns the id. Errors of the store are passed on.
   Result<std::string> PutBlob(std::string_view data);
   /// Hashes the local file at `path` while streaming it, then uploads it with
-  /// ObjectStore::PutFile unless the blob exists; returns the id. The file must not change
+  /// ObjectStore::PutFile unless the blob exists (with the same refresh rule as PutBlob);
+  /// returns the id. The file must not change
   /// during the call. kNotFound if the file is missing.
   Result<std::string> PutBlobFile(const std::string& path);
   /// Returns the blob's bytes after checking that they hash to `id`: kCorrupt naming the id
@@ -77,7 +79,8 @@ class BlobStore {
   /// Deletes every blob whose id is not in `live_ids` and that was written more than
   /// options.gc_grace_micros ago; with `dry_run` only reports what it would delete.
   /// The grace period protects blobs uploaded by writers that have not yet committed a
-  /// reference to them: such a writer must commit within the grace period. The first failing
+  /// reference to them: such a writer must commit within half the grace period (PutBlob
+  /// refreshes copies older than that). The first failing
   /// delete stops the collection and is returned.
   Result<GarbageReport> CollectGarbage(const std::set<std::string>& live_ids, bool dry_run);
 
@@ -87,6 +90,9 @@ class BlobStore {
   static std::string KeyOf(std::string_view id);
 
  private:
+  // Whether the blob at `key` must be (re)written: absent, or older than half the grace period.
+  Result<bool> NeedsWrite(const std::string& key);
+
   ObjectStore* store_;
   BlobStoreOptions options_;
 };

@@ -72,6 +72,22 @@ TEST_F(BlobStoreTest, PuttingExistingContentDoesNotRewriteIt) {
   EXPECT_EQ(std::filesystem::last_write_time(path), old_time);
 }
 
+TEST_F(BlobStoreTest, PuttingContentWhoseCopyIsNearlyCollectableRefreshesIt) {
+  BlobStoreOptions options;
+  options.gc_grace_micros = 4 * kHour;
+  BlobStore blobs(store_.get(), options);
+  ASSERT_TRUE(blobs.PutBlob("abc").ok());
+  std::string path = dir_ + "/blobs/ba/" + std::string(kAbcId + 2);
+  auto now = std::filesystem::file_time_type::clock::now();
+  std::filesystem::last_write_time(path, now - std::chrono::hours(3));
+  ASSERT_TRUE(blobs.PutBlob("abc").ok());
+  EXPECT_GT(std::filesystem::last_write_time(path), now - std::chrono::minutes(5));
+  auto gc = blobs.CollectGarbage({}, /*dry_run=*/false);
+  ASSERT_TRUE(gc.ok());
+  EXPECT_TRUE(gc->removed.empty());
+  EXPECT_EQ(gc->kept_recent, 1);
+}
+
 TEST_F(BlobStoreTest, EditedBlobIsReportedCorruptNamingTheId) {
   BlobStore blobs(store_.get());
   ASSERT_TRUE(blobs.PutBlob("abc").ok());

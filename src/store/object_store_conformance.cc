@@ -116,6 +116,7 @@ TEST_P(ObjectStoreConformance, ListReturnsMoreThanOneThousandKeys) {
   constexpr int kThreads = 4;
   std::vector<std::thread> threads;
   std::vector<Status> failures(kThreads);
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = t; i < kKeys; i += kThreads) {
@@ -192,6 +193,7 @@ TEST_P(ObjectStoreConformance, ConcurrentWritersOfOneKeyLeaveOneWholeValue) {
   std::string a(100000, 'a');
   std::string b(50000, 'b');
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 5; ++i) EXPECT_TRUE(store_->Put("contended", t % 2 ? a : b).ok());

@@ -33,7 +33,7 @@ TEST(ValidateKeyTest, AcceptsRelativeSlashSeparatedPaths) {
 }
 
 TEST(ValidateKeyTest, RejectsEscapingEmptyAndReservedKeys) {
-  for (std::string key :
+  for (const std::string& key :
        {std::string(""), std::string("/etc/passwd"), std::string("a/../../x"), std::string(".."),
         std::string("a/./b"), std::string("a//b"), std::string("a/"), std::string("a\\b"),
         std::string("a\0b", 3), std::string("x.tmp-0123")}) {
