@@ -1,6 +1,7 @@
 #include "store/object_store_conformance.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 #include <vector>
