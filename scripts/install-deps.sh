@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what cairn needs to build and test on Debian 12: compilers, CMake, the libraries
-# it links, test and lint tools, and the DuckDB client used by the interop tests.
+# it links, test and lint tools, the DuckDB client used by the interop tests and the S3 test
+# server.
 # Idempotent and quick when everything is present: apt is only called for missing packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config g++ git
   clang clang-format clang-tidy libclang-rt-14-dev  # libFuzzer and sanitizers for clang
-  libssl-dev libxxhash-dev libzstd-dev libsnappy-dev libsimdjson-dev
+  libssl-dev libcurl4-openssl-dev libxxhash-dev libzstd-dev libsnappy-dev libsimdjson-dev
   libsqlite3-dev libpq-dev
   postgresql  # the catalog's PostgreSQL tests start a private server (scripts/pg-test-server.sh)
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -51,4 +52,11 @@ if [[ -f tests/duckdb/package.json ]]; then
   fi
 else
   echo "install-deps: tests/duckdb/package.json not found; skipping the DuckDB client"
+fi
+
+# s3rver, the S3-protocol server the object store tests start on loopback, pinned by its lock
+# file.
+if [[ -f tests/s3/package.json && ! -d tests/s3/node_modules ]]; then
+  echo "install-deps: installing s3rver for the S3 store tests (npm install)"
+  npm install --prefix tests/s3 --no-audit --no-fund
 fi
