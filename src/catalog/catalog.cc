@@ -259,4 +259,14 @@ Result<std::unique_ptr<Connection>> OpenCatalog(std::string_view uri, const Open
   return conn;
 }
 
+std::string SqlExcerpt(std::string_view sql) {
+  constexpr size_t kMax = 120;
+  std::string out(sql.substr(0, kMax));
+  for (char& c : out) {
+    if (c == '\n' || c == '\t') c = ' ';
+  }
+  if (sql.size() > kMax) out += "...";
+  return out;
+}
+
 }  // namespace cairn::catalog

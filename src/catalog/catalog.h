@@ -206,4 +206,7 @@ Result<std::unique_ptr<Connection>> OpenCatalog(std::string_view uri,
 /// `*count` to the number of placeholders when non-null.
 std::string NumberPlaceholders(std::string_view sql, int* count = nullptr);
 
+/// The first 120 characters of `sql` on one line ("..." appended when cut), for error messages.
+std::string SqlExcerpt(std::string_view sql);
+
 }  // namespace cairn::catalog

@@ -38,16 +38,6 @@ struct ResultDeleter {
 };
 using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
 
-std::string Excerpt(std::string_view sql) {
-  constexpr size_t kMax = 120;
-  std::string out(sql.substr(0, kMax));
-  for (char& c : out) {
-    if (c == '\n' || c == '\t') c = ' ';
-  }
-  if (sql.size() > kMax) out += "...";
-  return out;
-}
-
 std::string TrimNewline(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
@@ -113,7 +103,7 @@ Result<Value> CellValue(Oid type, const char* data, size_t size) {
     default:
       return Value::Text(std::string(text));
   }
-  return Status::Corrupt("postgresql: cannot convert '" + Excerpt(text) + "' of type oid " +
+  return Status::Corrupt("postgresql: cannot convert '" + SqlExcerpt(text) + "' of type oid " +
                          std::to_string(type));
 }
 
@@ -209,7 +199,7 @@ class PostgresConnection final : public Connection {
     if (static_cast<size_t>(count) != params.size()) {
       return Status::InvalidArgument("postgresql: statement has " + std::to_string(count) +
                                      " placeholders but " + std::to_string(params.size()) +
-                                     " parameters were given: " + Excerpt(sql));
+                                     " parameters were given: " + SqlExcerpt(sql));
     }
     PgResult res;
     if (params.empty()) {
@@ -257,7 +247,7 @@ class PostgresConnection final : public Connection {
     }
     if (res == nullptr) {
       return Status::IOError("postgresql: " + TrimNewline(PQerrorMessage(conn_)) + ": in '" +
-                             Excerpt(sql) + "'");
+                             SqlExcerpt(sql) + "'");
     }
     ExecStatusType status = PQresultStatus(res.get());
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return res;
@@ -269,7 +259,7 @@ class PostgresConnection final : public Connection {
     std::string_view state = state_field != nullptr ? state_field : "";
     std::string message = "postgresql: " + TrimNewline(PQresultErrorMessage(res));
     if (!state.empty()) message += " [" + std::string(state) + "]";
-    message += ": in '" + Excerpt(sql) + "'";
+    message += ": in '" + SqlExcerpt(sql) + "'";
     if (state == "23505") return Status::AlreadyExists(std::move(message));
     if (state == "40001" || state == "40P01" || state == "55P03") {
       return RetryableError(std::move(message));

@@ -25,17 +25,6 @@ struct StatementDeleter {
 };
 using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
 
-/// The start of `sql`, for error messages.
-std::string Excerpt(std::string_view sql) {
-  constexpr size_t kMax = 120;
-  std::string out(sql.substr(0, kMax));
-  for (char& c : out) {
-    if (c == '\n' || c == '\t') c = ' ';
-  }
-  if (sql.size() > kMax) out += "...";
-  return out;
-}
-
 bool IsBlank(std::string_view sql) {
   for (char c : sql) {
     if (c != ' ' && c != '\n' && c != '\t' && c != '\r' && c != ';') return false;
@@ -69,7 +58,7 @@ class SqliteConnection final : public Connection {
       if (stmt == nullptr) continue;  // a comment or an empty statement
       if (!params.empty() && (!first || !IsBlank(rest))) {
         return Status::InvalidArgument("sqlite: parameters given for several statements: " +
-                                       Excerpt(sql));
+                                       SqlExcerpt(sql));
       }
       first = false;
       CAIRN_RETURN_IF_ERROR(Bind(stmt.get(), params, this_sql));
@@ -95,7 +84,7 @@ class SqliteConnection final : public Connection {
     if (rc != SQLITE_OK) return Fail(rc, sql);
     if (stmt == nullptr) return Status::InvalidArgument("sqlite: no statement in query");
     if (!IsBlank(sql.substr(static_cast<size_t>(tail - sql.data())))) {
-      return Status::InvalidArgument("sqlite: Query takes one statement: " + Excerpt(sql));
+      return Status::InvalidArgument("sqlite: Query takes one statement: " + SqlExcerpt(sql));
     }
     CAIRN_RETURN_IF_ERROR(Bind(stmt.get(), params, sql));
     QueryResult result;
@@ -185,7 +174,7 @@ class SqliteConnection final : public Connection {
 
   Status Error(int rc, std::string_view sql) const {
     std::string message =
-        "sqlite: " + path_ + ": " + sqlite3_errmsg(db_) + ": in '" + Excerpt(sql) + "'";
+        "sqlite: " + path_ + ": " + sqlite3_errmsg(db_) + ": in '" + SqlExcerpt(sql) + "'";
     switch (rc & 0xff) {
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
@@ -213,7 +202,7 @@ class SqliteConnection final : public Connection {
     if (static_cast<size_t>(expected) != params.size()) {
       return Status::InvalidArgument("sqlite: statement has " + std::to_string(expected) +
                                      " placeholders but " + std::to_string(params.size()) +
-                                     " parameters were given: " + Excerpt(sql));
+                                     " parameters were given: " + SqlExcerpt(sql));
     }
     for (size_t i = 0; i < params.size(); ++i) {
       const Value& v = params[i];
