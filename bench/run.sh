@@ -18,7 +18,7 @@ fi
 cmake --build "$build" -j "$jobs" --target table_bench
 
 if [[ ! -d "$root/tests/duckdb/node_modules/@duckdb/node-api" ]]; then
-  npm ci --prefix "$root/tests/duckdb" --no-audit --no-fund
+  npm install --prefix "$root/tests/duckdb" --no-audit --no-fund
 fi
 
 exec node "$root/bench/duckdb_bench.js" --table-bench "$build/bench/table_bench" \
