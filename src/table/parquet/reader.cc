@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -423,6 +424,7 @@ class ByteBuffer {
   }
   uint8_t* data() const { return data_.get(); }
   int64_t size() const { return size_; }
+  int64_t capacity() const { return capacity_; }
 
  private:
   std::unique_ptr<uint8_t[]> data_;
@@ -434,10 +436,19 @@ class ByteBuffer {
 // fault per 4 KiB, which showed up as a third of the decode time. Thread-safe.
 class BufferPool {
  public:
-  ByteBuffer Take() {
+  // A buffer to be resized to `size` bytes: the smallest free one that holds them, else the
+  // largest (which Resize replaces by a larger one), else a new empty one.
+  ByteBuffer Take(int64_t size) {
     std::lock_guard<std::mutex> lock(mu_);
     if (free_.empty()) return ByteBuffer();
-    ByteBuffer b = std::move(free_.back());
+    size_t best = 0;
+    for (size_t i = 1; i < free_.size(); ++i) {
+      const int64_t c = free_[i].capacity();
+      const int64_t b = free_[best].capacity();
+      if (b >= size ? (c >= size && c < b) : c > b) best = i;
+    }
+    ByteBuffer b = std::move(free_[best]);
+    if (best + 1 != free_.size()) free_[best] = std::move(free_.back());
     free_.pop_back();
     return b;
   }
@@ -476,15 +487,15 @@ class ChunkDecoder {
     if (pool_ != nullptr) {
       pool_->Give(std::move(chunk_));
       pool_->Give(std::move(page_));
+      for (ByteBuffer& b : inflated_) pool_->Give(std::move(b));
     }
   }
 
-  // Takes the chunk bytes, which came from `pool` (the page buffer is taken from there too,
-  // and both go back on destruction); `expected` is the number of values the chunk holds.
+  // Takes the chunk bytes, which came from `pool` (page buffers are taken from there too,
+  // and all go back on destruction); `expected` is the number of values the chunk holds.
   void Init(const FileColumn* col, Codec codec, ByteBuffer bytes, BufferPool* pool,
             int64_t expected, std::string context) {
     pool_ = pool;
-    page_ = pool->Take();
     col_ = col;
     codec_ = codec;
     chunk_ = std::move(bytes);
@@ -497,7 +508,20 @@ class ChunkDecoder {
   // `out` must hold exactly `at` rows and the values are appended.
   Status Read(int64_t n, Column* out, int64_t at);
 
+  // Decompresses every page the chunk's values are in, into buffers from the pool that stay
+  // with this decoder, so that the Read calls that follow only decode. Call at most once,
+  // before the first Read. Reports the errors in page headers, dictionaries and compressed
+  // bytes that Read would report; errors in the values are still Read's.
+  Status Inflate();
+
  private:
+  // Where PageBytes finds a compressed page's bytes.
+  enum class PageSource : uint8_t {
+    kDecompress,  // decompress it into page_, reused for every page
+    kRecord,      // decompress it into a buffer of its own, appended to inflated_ (Inflate)
+    kReplay,      // take the next buffer of inflated_ (Read after Inflate)
+  };
+
   Status Corrupt(const std::string& what) const { return Status::Corrupt(context_ + ": " + what); }
   Status NextDataPage();
   Status LoadDictionary(const DictionaryPageHeader& h, const uint8_t* data, int64_t size);
@@ -518,6 +542,9 @@ class ChunkDecoder {
   int64_t started_ = 0;  // values in the data pages started so far
   std::string context_;
   ByteBuffer page_;
+  PageSource page_source_ = PageSource::kDecompress;
+  std::vector<ByteBuffer> inflated_;  // pages in the order they are read
+  size_t next_inflated_ = 0;
 
   // Dictionary, already converted to the output type.
   bool has_dictionary_ = false;
@@ -564,7 +591,20 @@ Result<const uint8_t*> ChunkDecoder::PageBytes(const uint8_t* data, int64_t size
     return Corrupt("page claims " + std::to_string(uncompressed) +
                    " uncompressed bytes (limit 256 MiB)");
   }
-  uint8_t* out = page_.Resize(uncompressed);
+  if (page_source_ == PageSource::kReplay) {
+    if (next_inflated_ >= inflated_.size() || inflated_[next_inflated_].size() != uncompressed) {
+      return Status::Internal(context_ + ": pages differ from those decompressed before");
+    }
+    return static_cast<const uint8_t*>(inflated_[next_inflated_++].data());
+  }
+  ByteBuffer* buffer = &page_;
+  if (page_source_ == PageSource::kRecord) {
+    inflated_.push_back(pool_->Take(uncompressed));
+    buffer = &inflated_.back();
+  } else if (page_.data() == nullptr) {
+    page_ = pool_->Take(uncompressed);
+  }
+  uint8_t* out = buffer->Resize(uncompressed);
   Status st = Decompress(
       codec_, std::string_view(reinterpret_cast<const char*>(data), static_cast<size_t>(size)),
       uncompressed, reinterpret_cast<char*>(out));
@@ -859,6 +899,21 @@ Status ChunkDecoder::NextDataPage() {
   }
 }
 
+Status ChunkDecoder::Inflate() {
+  page_source_ = PageSource::kRecord;
+  while (started_ < expected_) {
+    CAIRN_RETURN_IF_ERROR(NextDataPage());
+    page_left_ = 0;
+  }
+  // Read walks the same pages from the start, taking their bytes from inflated_; the
+  // dictionary is loaded again from its buffer then.
+  page_source_ = PageSource::kReplay;
+  pos_ = 0;
+  started_ = 0;
+  has_dictionary_ = false;
+  return Status::Ok();
+}
+
 Status ChunkDecoder::DecodeLevels(int64_t k, uint8_t* valid) {
   bool ok = levels_bit_packed_
                 ? DecodeBitPackedLevels(levels_data_, levels_size_, 1, levels_pos_, k, valid)
@@ -1115,6 +1170,60 @@ void FinishColumn(Column* col) {
   }
 }
 
+// Calls `place` for the row groups of one column in group order while their chunks arrive in
+// any order from parallel tasks: the task that delivers the group next in line places it and
+// then every later group that arrived meanwhile; the others only leave their chunk. No task
+// ever waits for another. Thread-safe; calls of `place` never overlap.
+class InOrderPlacer {
+ public:
+  // `decoder` is null for a group whose chunk could not be prepared.
+  using Place = std::function<void(size_t group, std::unique_ptr<ChunkDecoder> decoder)>;
+
+  InOrderPlacer(size_t num_groups, Place place)
+      : place_(std::move(place)), arrived_(num_groups), waiting_(num_groups) {}
+
+  // Hands over group `g`'s decoder (null if it failed). Each group exactly once.
+  void Deliver(size_t g, std::unique_ptr<ChunkDecoder> decoder) {
+    std::unique_lock<std::mutex> lock(mu_);
+    arrived_[g] = 1;
+    waiting_[g] = std::move(decoder);
+    if (placing_) return;  // the placing task will reach this group
+    placing_ = true;
+    while (next_ < arrived_.size() && arrived_[next_] != 0) {
+      const size_t h = next_;
+      std::unique_ptr<ChunkDecoder> d = std::move(waiting_[h]);
+      lock.unlock();
+      place_(h, std::move(d));
+      lock.lock();
+      ++next_;
+    }
+    placing_ = false;
+  }
+
+ private:
+  Place place_;
+  std::mutex mu_;
+  std::vector<uint8_t> arrived_;
+  std::vector<std::unique_ptr<ChunkDecoder>> waiting_;
+  size_t next_ = 0;
+  bool placing_ = false;
+};
+
+// Before the strings of rows [done, done + next) of `total` are appended to `col`: when they
+// might not fit its character capacity, reserves room for every row left at the mean length
+// so far (a little more), but at most `limit` bytes ahead. Growing a string copies it, so one
+// good guess beats doubling again and again.
+void ReserveChars(Column* col, int64_t done, int64_t next, int64_t total, int64_t limit) {
+  std::string& chars = col->chars();
+  if (done <= 0 || chars.empty()) return;
+  const double per_row = static_cast<double>(chars.size()) / static_cast<double>(done);
+  const double room = static_cast<double>(chars.capacity() - chars.size());
+  if (room >= per_row * static_cast<double>(next) * 1.25) return;
+  const double ahead =
+      std::min(per_row * static_cast<double>(total - done) * 1.0625, static_cast<double>(limit));
+  if (ahead > room) chars.reserve(chars.size() + static_cast<size_t>(ahead));
+}
+
 // ---- the reader ----
 
 class FileReader final : public ParquetReader {
@@ -1336,7 +1445,7 @@ Status FileReader::OpenChunk(int g, const FileColumn& col, ChunkDecoder* decoder
     return Status::Corrupt(ctx + ": column chunk [" + std::to_string(start) + ", +" +
                            std::to_string(size) + ") lies outside the file");
   }
-  ByteBuffer bytes = pool_.Take();
+  ByteBuffer bytes = pool_.Take(size);
   uint8_t* data = bytes.Resize(size);
   CAIRN_RETURN_IF_ERROR(file_->ReadAt(start, size, reinterpret_cast<char*>(data)));
   decoder->Init(&col, m.codec, std::move(bytes), &pool_, rg.num_rows, std::move(ctx));
@@ -1422,86 +1531,63 @@ Result<Table> FileReader::ReadAll() {
   started_ = true;
   next_group_ = groups_.size();
 
+  // Sizing a column touches its memory for the first time, which costs about as much as
+  // filling it: one column per task.
   Table out(schema_);
-  // Strings are decoded per chunk and concatenated afterwards.
-  std::vector<std::vector<Column>> pieces(num_cols);
-  for (size_t c = 0; c < num_cols; ++c) {
-    const FileColumn& info = columns_[static_cast<size_t>(read_[c])];
-    if (info.type.kind == TypeKind::kString) {
-      pieces[c].assign(num_groups, Column(info.type));
-      if (info.optional)
-        out.mutable_column(static_cast<int>(c)).validity().resize(static_cast<size_t>(total));
-    } else {
-      PrepareColumn(info, total, &out.mutable_column(static_cast<int>(c)));
-    }
-  }
+  ParallelFor(static_cast<int64_t>(num_cols), threads_, [&](int64_t c) {
+    PrepareColumn(columns_[static_cast<size_t>(read_[static_cast<size_t>(c)])], total,
+                  &out.mutable_column(static_cast<int>(c)));
+  });
 
+  // Fixed-width values are decoded straight into their rows. Strings are appended to their
+  // column, so a group's can only be placed after every earlier group's: their chunks are
+  // read and decompressed in parallel like the others, then decoded in group order by an
+  // InOrderPlacer, each byte copied once.
   const int64_t tasks = static_cast<int64_t>(num_groups * num_cols);
   std::vector<Status> status(static_cast<size_t>(tasks));
+  std::vector<std::unique_ptr<InOrderPlacer>> placers(num_cols);
+  std::vector<uint8_t> failed(num_cols, 0);  // a string column stops at its first error
+  // Bytes reserved ahead for a string column are a guess from the rows placed so far; the
+  // cap keeps a few long strings in a forged file from reserving far more than it can hold.
+  const int64_t reserve_limit = kMaxRowsPerByte * file_->size();
+  for (size_t c = 0; c < num_cols; ++c) {
+    if (columns_[static_cast<size_t>(read_[c])].type.kind != TypeKind::kString) continue;
+    placers[c] = std::make_unique<InOrderPlacer>(
+        num_groups, [&, c](size_t gi, std::unique_ptr<ChunkDecoder> decoder) {
+          if (decoder == nullptr || failed[c] != 0) {
+            failed[c] = 1;
+            return;
+          }
+          Column* col = &out.mutable_column(static_cast<int>(c));
+          const int64_t rows = first_row[gi + 1] - first_row[gi];
+          ReserveChars(col, first_row[gi], rows, total, reserve_limit);
+          Status st = decoder->Read(rows, col, first_row[gi]);
+          if (!st.ok()) failed[c] = 1;
+          status[gi * num_cols + c] = std::move(st);
+        });
+  }
   ParallelFor(tasks, threads_, [&](int64_t task) {
     const size_t gi = static_cast<size_t>(task) / num_cols;
     const size_t c = static_cast<size_t>(task) % num_cols;
     const FileColumn& info = columns_[static_cast<size_t>(read_[c])];
-    const int64_t rows = first_row[gi + 1] - first_row[gi];
-    ChunkDecoder decoder;
-    Status st = OpenChunk(groups_[gi], info, &decoder);
+    auto decoder = std::make_unique<ChunkDecoder>();
+    Status st = OpenChunk(groups_[gi], info, decoder.get());
+    if (placers[c] != nullptr) {
+      if (st.ok()) st = decoder->Inflate();
+      if (!st.ok()) decoder.reset();
+      status[static_cast<size_t>(task)] = std::move(st);
+      placers[c]->Deliver(gi, std::move(decoder));
+      return;
+    }
     if (st.ok()) {
-      Column* target = &out.mutable_column(static_cast<int>(c));
-      if (info.type.kind == TypeKind::kString) {
-        Column* piece = &pieces[c][gi];
-        piece->offsets().assign(1, 0);
-        // PLAIN strings take about the chunk's uncompressed size; reserving it saves the
-        // copies of a growing buffer.
-        const ColumnMetaData& m = *meta_.row_groups[static_cast<size_t>(groups_[gi])]
-                                       .columns[static_cast<size_t>(info.leaf)]
-                                       .meta_data;
-        piece->chars().reserve(
-            static_cast<size_t>(std::clamp<int64_t>(m.total_uncompressed_size, 0, kMaxPageBytes)));
-        if (info.optional) {
-          // Levels go straight into the final validity; Read indexes it from `at`.
-          piece->validity().resize(static_cast<size_t>(rows));
-        }
-        st = decoder.Read(rows, piece, 0);
-      } else {
-        st = decoder.Read(rows, target, first_row[gi]);
-      }
+      st = decoder->Read(first_row[gi + 1] - first_row[gi],
+                         &out.mutable_column(static_cast<int>(c)), first_row[gi]);
     }
     status[static_cast<size_t>(task)] = std::move(st);
   });
   for (const Status& st : status) CAIRN_RETURN_IF_ERROR(st);
-
-  // Concatenate string pieces, one column per task.
-  std::vector<size_t> string_cols;
-  for (size_t c = 0; c < num_cols; ++c) {
-    if (!pieces[c].empty()) string_cols.push_back(c);
-  }
-  ParallelFor(static_cast<int64_t>(string_cols.size()), threads_, [&](int64_t i) {
-    const size_t c = string_cols[static_cast<size_t>(i)];
-    Column& col = out.mutable_column(static_cast<int>(c));
-    size_t chars = 0;
-    for (const Column& p : pieces[c]) chars += p.chars().size();
-    col.chars().resize(chars);
-    col.offsets().resize(static_cast<size_t>(total) + 1);
-    col.offsets()[0] = 0;
-    size_t char_pos = 0;
-    for (size_t gi = 0; gi < num_groups; ++gi) {
-      Column& p = pieces[c][gi];
-      const size_t rows = static_cast<size_t>(first_row[gi + 1] - first_row[gi]);
-      const size_t row0 = static_cast<size_t>(first_row[gi]);
-      if (!p.chars().empty())
-        std::memcpy(col.chars().data() + char_pos, p.chars().data(), p.chars().size());
-      const int64_t base = static_cast<int64_t>(char_pos);
-      const int64_t* src = p.offsets().data();
-      int64_t* dst = col.offsets().data() + row0;
-      for (size_t r = 1; r <= rows; ++r) dst[r] = base + src[r];
-      if (!p.validity().empty()) {
-        std::memcpy(col.validity().data() + row0, p.validity().data(), rows);
-      }
-      char_pos += p.chars().size();
-      Column().chars().swap(p.chars());  // free as we go
-    }
-  });
-  for (int c = 0; c < out.num_columns(); ++c) FinishColumn(&out.mutable_column(c));
+  ParallelFor(static_cast<int64_t>(num_cols), threads_,
+              [&](int64_t c) { FinishColumn(&out.mutable_column(static_cast<int>(c))); });
   CAIRN_RETURN_IF_ERROR(out.SyncRowCount());
   return out;
 }

@@ -737,6 +737,77 @@ TEST(ParquetWriterTest, EveryOptionCombinationRoundTripsThroughTheReader) {
   EXPECT_EQ(combos, 12);
 }
 
+Result<Table> ReadAllOnThreads(const std::string& file, int threads) {
+  ReadOptions ro;
+  ro.num_threads = threads;
+  CAIRN_ASSIGN_OR_RETURN(auto reader, OpenParquetReader(MemoryRandomAccessFile(file), ro));
+  return reader->ReadAll();
+}
+
+// Strings that get longer row after row, so that early rows underestimate the later ones,
+// and a column that is null for its first half.
+Table GrowingStrings(int64_t rows) {
+  Table t(Schema({{"grow", DataType::String(), true}, {"late", DataType::String(), true}}));
+  for (int64_t i = 0; i < rows; ++i) {
+    if (i % 11 == 3) {
+      t.mutable_column(0).AppendNull();
+    } else {
+      t.mutable_column(0).AppendString(std::to_string(i) +
+                                       std::string(static_cast<size_t>(i / 25), 'g'));
+    }
+    if (i < rows / 2) {
+      t.mutable_column(1).AppendNull();
+    } else {
+      t.mutable_column(1).AppendString("late " + std::to_string(i % 7));
+    }
+  }
+  EXPECT_TRUE(t.SyncRowCount().ok());
+  return t;
+}
+
+TEST(ParquetWriterTest, ReadAllOfManyRowGroupsGivesTheTableBackOnAnyThreadCount) {
+  // ReadAll decodes the row groups in parallel but must append each string column's groups
+  // in order: with many small groups and several threads they finish out of order.
+  for (const Table& t : {MixedTable(5000), GrowingStrings(5000)}) {
+    for (Compression codec : {Compression::kSnappy, Compression::kUncompressed}) {
+      for (bool dictionary : {false, true}) {
+        WriteOptions o;
+        o.parquet.compression = codec;
+        o.parquet.dictionary = dictionary;
+        o.parquet.row_group_rows = 97;
+        o.parquet.page_bytes = 1024;
+        const std::string file = MustWrite(t, o);
+        for (int threads : {1, 2, 3, 8}) {
+          SCOPED_TRACE("codec " + std::to_string(static_cast<int>(codec)) + " dictionary " +
+                       std::to_string(dictionary) + " threads " + std::to_string(threads));
+          Result<Table> back = ReadAllOnThreads(file, threads);
+          ASSERT_TRUE(back.ok()) << back.status().ToString();
+          EXPECT_TRUE(back->Equals(t));
+        }
+      }
+    }
+  }
+}
+
+TEST(ParquetWriterTest, ReadAllReportsADamagedStringChunkInALaterGroupOnAnyThreadCount) {
+  WriteOptions o;
+  o.parquet.row_group_rows = 100;
+  std::string file = MustWrite(MixedTable(3000), o);
+  pq::FileMetaData m = Footer(file);
+  ASSERT_EQ(m.row_groups.size(), 30u);
+  // Column 4 ("note") of group 17: garbage where its first page header starts.
+  const pq::ColumnMetaData& note = *m.row_groups[17].columns[4].meta_data;
+  const int64_t start = note.dictionary_page_offset.value_or(note.data_page_offset);
+  std::memset(file.data() + start, 0xFF, 12);
+  for (int threads : {1, 2, 8}) {
+    Result<Table> back = ReadAllOnThreads(file, threads);
+    ASSERT_FALSE(back.ok()) << "threads " << threads;
+    EXPECT_EQ(back.status().code(), StatusCode::kCorrupt);
+    EXPECT_NE(back.status().message().find("row group 17: column 'note'"), std::string::npos)
+        << back.status().ToString();
+  }
+}
+
 TEST(ParquetWriterTest, DictionaryFallbackRoundTripsThroughTheReader) {
   Table t = MakeTable(Schema({{"s", DataType::String(), true}}));
   for (int64_t i = 0; i < 30000; ++i) {
