@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# A tour of the cairn command on the bundled sample (examples/frames.csv: dashcam-style
-# example records): inspect it, convert CSV -> Parquet -> JSON Lines, filter on the way.
-# Run by `make demo` after the release build; outputs go to out/demo/.
+# cairn's main job on the bundled sample (examples/frames.csv: 2,000 dashcam-style example
+# records; examples/relabels.jsonl: a few re-labels and one bad record): a workspace, a
+# dataset, idempotent ingest, a re-label, a filtered and split snapshot, export, diff,
+# verification. Then a tour of the table commands. Run by `make demo` after the release
+# build; outputs go to out/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +20,36 @@ step() {
   printf '\n\033[1m$ cairn %s\033[0m\n' "$*"
   "$cairn" "$@"
 }
+
+# --- The training data store -----------------------------------------------------------------
+ws="$out/workspace"
+rm -rf "$ws"
+mkdir -p "$ws"
+abs_out="$(cd "$out" && pwd)"
+examples="$(pwd)/examples"
+(
+  cd "$ws"
+  unset CAIRN_HOME CAIRN_CATALOG CAIRN_STORE
+  step init
+  step dataset create road_facing --description "front and side camera frames"
+  step ingest road_facing --from "$examples/frames.csv" -m "first drives"
+  first=$("$cairn" dataset show road_facing --json | sed -n 's/.*"commits":\[{"id":"\([0-9a-f]*\)".*/\1/p')
+  step ingest road_facing --from "$examples/frames.csv"
+  step ingest road_facing --from "$examples/relabels.jsonl" --rejects "$abs_out/rejects.jsonl" \
+    -m "re-labels"
+  step dataset show road_facing
+  step snapshot create road_facing --where "tags.weather = 'rain' and not tags.night" \
+    --split train=0.8,val=0.1,test=0.1 --seed 7 --description "rainy daytime"
+  rainy=$("$cairn" snapshot list road_facing --json | sed -n 's/^\[{"id":"\([0-9a-f]*\)".*/\1/p')
+  step snapshot create road_facing --where "tags.weather = 'rain' and not tags.night" \
+    --split train=0.8,val=0.1,test=0.1 --seed 7 --as-of "${first:0:12}" --description "as first ingested"
+  before=$("$cairn" snapshot list road_facing --json | sed -n 's/^\[{"id":"\([0-9a-f]*\)".*/\1/p')
+  step snapshot diff "${before:0:12}" "${rainy:0:12}"
+  step snapshot export "${rainy:0:12}" --split train -o "$abs_out/train.txt"
+  step snapshot export "${rainy:0:12}" --split val -o "$abs_out/val.parquet"
+  step table head "$abs_out/val.parquet" -n 3 --columns key,annotation,tags.weather
+  step store verify
+)
 
 step table schema examples/frames.csv
 step table head examples/frames.csv -n 5 --columns key,captured_at,tags.weather,tags.speed_kmh

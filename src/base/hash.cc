@@ -52,4 +52,19 @@ uint64_t Xxh3Bytes(const void* data, size_t size, uint64_t seed) {
   return XXH3_64bits_withSeed(data, size, seed);
 }
 
+Hash128 Xxh3Bytes128(const void* data, size_t size, uint64_t seed) {
+  const XXH128_hash_t h = XXH3_128bits_withSeed(data, size, seed);
+  return Hash128{h.high64, h.low64};
+}
+
+std::string ToHex(const Hash128& hash) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[static_cast<size_t>(15 - i)] = kHex[(hash.high >> (4 * i)) & 15];
+    out[static_cast<size_t>(31 - i)] = kHex[(hash.low >> (4 * i)) & 15];
+  }
+  return out;
+}
+
 }  // namespace cairn

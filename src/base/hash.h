@@ -44,4 +44,16 @@ inline uint64_t Xxh3(std::string_view data, uint64_t seed = 0) {
   return Xxh3Bytes(data.data(), data.size(), seed);
 }
 
+/// A 128-bit hash value.
+struct Hash128 {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  friend bool operator==(const Hash128& a, const Hash128& b) = default;
+};
+
+/// 128-bit XXH3 of `data` with `seed` (libxxhash). Stable across platforms and releases.
+Hash128 Xxh3Bytes128(const void* data, size_t size, uint64_t seed = 0);
+/// Lowercase hexadecimal of a 128-bit hash, high half first (32 characters).
+std::string ToHex(const Hash128& hash);
+
 }  // namespace cairn

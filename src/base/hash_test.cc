@@ -65,5 +65,11 @@ TEST(Xxh3Test, SeedChangesTheHash) {
   EXPECT_EQ(Xxh3("abc", 7), Xxh3Bytes("abc", 3, 7));
 }
 
+TEST(Xxh3Test, Hash128MatchesXxhsum) {
+  // Expected values from `printf abc | xxhsum -H2` and `printf '' | xxhsum -H2`.
+  EXPECT_EQ(ToHex(Xxh3Bytes128("abc", 3)), "06b05ab6733a618578af5f94892f3950");
+  EXPECT_EQ(ToHex(Xxh3Bytes128("", 0)), "99aa06d3014798d86001c324468d497f");
+}
+
 }  // namespace
 }  // namespace cairn

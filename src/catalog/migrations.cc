@@ -43,6 +43,38 @@ CREATE TABLE snapshots (
 CREATE INDEX snapshots_by_dataset ON snapshots (dataset);
 )sql";
 
+// Schema v2: what ingest and snapshots record beyond v1. A commit's summary is a JSON
+// object (source, counts, window); tag types are fixed per dataset by the first commit that
+// has the tag; a snapshot's splits each point at a key list and a versions table.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE commits ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE dataset_tags (
+  dataset TEXT NOT NULL REFERENCES datasets (name),
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  first_sequence BIGINT NOT NULL,
+  PRIMARY KEY (dataset, name)
+);
+ALTER TABLE snapshots ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE snapshots ADD COLUMN as_of_sequence BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN as_of_commit TEXT NOT NULL DEFAULT '';
+ALTER TABLE snapshots ADD COLUMN filter TEXT NOT NULL DEFAULT '';
+ALTER TABLE snapshots ADD COLUMN seed BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN split_by TEXT NOT NULL DEFAULT 'key';
+ALTER TABLE snapshots ADD COLUMN row_count BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE snapshot_splits (
+  snapshot_id TEXT NOT NULL REFERENCES snapshots (id),
+  ordinal BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  fraction DOUBLE PRECISION NOT NULL,
+  keys_object TEXT NOT NULL,
+  versions_object TEXT NOT NULL,
+  row_count BIGINT NOT NULL,
+  PRIMARY KEY (snapshot_id, ordinal),
+  UNIQUE (snapshot_id, name)
+);
+)sql";
+
 constexpr std::string_view kCreateSchemaMigrations =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -107,6 +139,7 @@ Status ApplyLocked(Connection& conn, const std::vector<Migration>& migrations) {
 const std::vector<Migration>& CoreMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "datasets_commits_snapshots", kSchemaV1},
+      {2, "ingest_summaries_tags_snapshot_splits", kSchemaV2},
   };
   return kMigrations;
 }

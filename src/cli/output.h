@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json.h"
 #include "table/column.h"
 #include "table/scalar.h"
 
@@ -43,9 +44,6 @@ class JsonWriter {
   std::vector<bool> first_;  // per open container: no element written yet
   bool after_key_ = false;
 };
-
-/// Appends `s` as a quoted JSON string to `out`.
-void AppendJsonString(std::string_view s, std::string* out);
 
 /// Lays out `rows` under `header` as left-aligned text columns separated by two spaces, with
 /// a dashed rule under the header. Widths count UTF-8 code points.

@@ -1,0 +1,29 @@
+#include "data/maintenance.h"
+
+namespace cairn::data {
+
+Result<std::set<std::string>> LiveBlobs(Workspace& ws) {
+  std::set<std::string> live;
+  for (const char* sql :
+       {"SELECT object_id FROM commit_segments", "SELECT keys_object FROM snapshot_splits",
+        "SELECT versions_object FROM snapshot_splits"}) {
+    CAIRN_ASSIGN_OR_RETURN(catalog::QueryResult r, ws.catalog().Query(sql));
+    for (const auto& row : r.rows) live.insert(row[0].bytes());
+  }
+  return live;
+}
+
+Result<StoreVerifyReport> VerifyStore(Workspace& ws) {
+  StoreVerifyReport report;
+  CAIRN_ASSIGN_OR_RETURN(std::set<std::string> live, LiveBlobs(ws));
+  report.referenced = static_cast<int64_t>(live.size());
+  CAIRN_ASSIGN_OR_RETURN(report.blobs, ws.blobs().Verify(live));
+  return report;
+}
+
+Result<store::GarbageReport> CollectGarbage(Workspace& ws, bool dry_run) {
+  CAIRN_ASSIGN_OR_RETURN(std::set<std::string> live, LiveBlobs(ws));
+  return ws.blobs().CollectGarbage(live, dry_run);
+}
+
+}  // namespace cairn::data
