@@ -12,6 +12,7 @@ if [[ ! -x "$cairn" ]]; then
   echo "demo: $cairn not found; run 'make build' first" >&2
   exit 1
 fi
+cairn="$(cd "$(dirname "$cairn")" && pwd)/$(basename "$cairn")"
 out=out/demo
 mkdir -p "$out"
 rm -f "$out"/frames.parquet "$out"/night.jsonl
