@@ -413,6 +413,8 @@ TEST_F(DataTest, TheSameSnapshotTwiceHasOneIdAndStoresNothingNew) {
   auto keys = ReadSnapshotKeys(ws(), s1, "all");
   ASSERT_TRUE(keys.ok());
   EXPECT_EQ(*keys, "b\n");
+  EXPECT_EQ(GetSnapshot(ws(), "zzzz").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(GetSnapshot(ws(), "ab").status().code(), StatusCode::kInvalidArgument);
   auto got = GetSnapshot(ws(), s1.id.substr(0, 8));
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->where, s1.where);

@@ -62,6 +62,13 @@ CommitInfo CommitFromRow(const catalog::Row& row) {
 
 }  // namespace
 
+bool IsHexPrefix(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return !s.empty();
+}
+
 Status ValidateDatasetName(std::string_view name) {
   if (name.empty() || name.size() > 128) {
     return Status::InvalidArgument("dataset name must be 1 to 128 characters, got '" +
@@ -179,12 +186,16 @@ Result<CommitInfo> ResolveCommit(Workspace& ws, const std::string& dataset,
     return Status::InvalidArgument("commit reference '" + ref +
                                    "' is too short (give at least 4 characters of the id)");
   }
+  if (!IsHexPrefix(ref)) {
+    return Status::NotFound("dataset '" + dataset + "' has no commit '" + ref +
+                            "' (commit ids are lowercase hex)");
+  }
+  // A LIKE prefix match: unlike a range comparison it does not depend on the collation.
   CAIRN_ASSIGN_OR_RETURN(
       QueryResult r,
       ws.catalog().Query("SELECT " + std::string(kCommitColumns) +
-                             " FROM commits WHERE dataset = ? AND id >= ? AND id < ? "
-                             "ORDER BY id LIMIT 2",
-                         {Value::Text(dataset), Value::Text(ref), Value::Text(ref + "\x7f")}));
+                             " FROM commits WHERE dataset = ? AND id LIKE ? ORDER BY id LIMIT 2",
+                         {Value::Text(dataset), Value::Text(ref + "%")}));
   if (r.rows.empty()) {
     return Status::NotFound("dataset '" + dataset + "' has no commit '" + ref + "'");
   }

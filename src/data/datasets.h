@@ -38,6 +38,9 @@ struct CommitInfo {
 /// or '-'. kInvalidArgument naming the rule otherwise.
 Status ValidateDatasetName(std::string_view name);
 
+/// Whether `s` is a non-empty run of lowercase hex digits (a possible id prefix).
+bool IsHexPrefix(std::string_view s);
+
 /// Creates a dataset. kAlreadyExists if the name is taken.
 Status CreateDataset(Workspace& ws, const std::string& name, const std::string& description);
 /// kNotFound (listing the datasets that exist) if there is no such dataset.

@@ -617,11 +617,14 @@ Result<SnapshotInfo> GetSnapshot(Workspace& ws, const std::string& ref) {
     return Status::InvalidArgument("snapshot id '" + ref +
                                    "' is too short (give at least 4 characters)");
   }
+  if (!IsHexPrefix(ref)) {
+    return Status::NotFound("no snapshot '" + ref + "' (snapshot ids are lowercase hex)");
+  }
   CAIRN_ASSIGN_OR_RETURN(
       QueryResult r,
       ws.catalog().Query("SELECT " + std::string(kSnapshotColumns) +
-                             " FROM snapshots WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
-                         {Value::Text(ref), Value::Text(ref + "\x7f")}));
+                             " FROM snapshots WHERE id LIKE ? ORDER BY id LIMIT 2",
+                         {Value::Text(ref + "%")}));
   if (r.rows.empty()) return Status::NotFound("no snapshot '" + ref + "'");
   if (r.rows.size() > 1) {
     return Status::InvalidArgument("snapshot id '" + ref + "' is ambiguous; give more characters");
