@@ -149,6 +149,18 @@ Status ApplyMigrations(Connection& conn, const std::vector<Migration>& migration
   if (conn.in_transaction()) {
     return Status::InvalidArgument("catalog: ApplyMigrations inside an open transaction");
   }
+  // The common case, a schema already up to date, is checked with a plain read: the write
+  // transaction below would make every command wait for (and block) concurrent writers.
+  Result<QueryResult> applied =
+      conn.Query("SELECT version, name FROM schema_migrations ORDER BY version");
+  if (applied.ok() && applied->rows.size() == migrations.size()) {
+    bool current = true;
+    for (size_t i = 0; i < migrations.size() && current; ++i) {
+      const Row& row = applied->rows[i];
+      current = row[0].int64() == migrations[i].version && row[1].bytes() == migrations[i].name;
+    }
+    if (current) return Status::Ok();
+  }
   return RunInTransaction(conn, [&](Connection& c) { return ApplyLocked(c, migrations); });
 }
 
