@@ -8,6 +8,8 @@
 #                      its tests, ASan+UBSan unit tests, a short run of every fuzz target,
 #                      clang-tidy
 #   make bench         benchmarks against the tools users would otherwise use (bench/run.sh)
+#                      and the store benchmark below
+#   make bench-store   the training data store against DuckDB and PostgreSQL (bench/run-store.sh)
 #   make format        apply .clang-format to our sources
 #   make format-check  fail on any unformatted source file
 #   make tidy          clang-tidy over src/ (needs a configured release build)
@@ -68,6 +70,11 @@ test-fuzz:
 
 bench: build
 	bench/run.sh
+	bench/run-store.sh
+
+.PHONY: bench-store
+bench-store: build
+	bench/run-store.sh
 
 format:
 	$(CLANG_FORMAT) -i $(SOURCES)
