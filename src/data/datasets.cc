@@ -357,8 +357,12 @@ class SegmentSink {
     while (off < batch.num_rows()) {
       if (writer_ == nullptr) CAIRN_RETURN_IF_ERROR(Open(batch));
       const int64_t take = std::min(batch.num_rows() - off, max_rows_ - rows_);
-      CAIRN_RETURN_IF_ERROR(
-          writer_->Write(off == 0 && take == batch.num_rows() ? batch : batch.Slice(off, take)));
+      // (A conditional expression here would copy `batch`.)
+      if (off == 0 && take == batch.num_rows()) {
+        CAIRN_RETURN_IF_ERROR(writer_->Write(batch));
+      } else {
+        CAIRN_RETURN_IF_ERROR(writer_->Write(batch.Slice(off, take)));
+      }
       rows_ += take;
       off += take;
       if (rows_ == max_rows_) CAIRN_RETURN_IF_ERROR(Flush());
@@ -383,6 +387,8 @@ class SegmentSink {
     table::WriteOptions wo;
     wo.num_threads = threads_;
     wo.parquet.compression = table::Compression::kSnappy;
+    // Batches are encoded as they come rather than copied into 1M-row groups first.
+    wo.parquet.row_groups_follow_batches = true;
     CAIRN_ASSIGN_OR_RETURN(writer_, table::OpenParquetWriter(StringWritableFile(&bytes_, "segment"),
                                                              like.schema(), wo));
     rows_ = 0;

@@ -81,6 +81,10 @@ struct ParquetWriteOptions {
   bool dictionary = true;        // dictionary-encode columns whose dictionary stays small
   bool data_page_v2 = false;
   bool statistics = true;
+  /// Encode a written batch of at least row_group_rows / 16 rows as row groups of its own
+  /// (the last one smaller) instead of copying it into the pending row group: row groups then
+  /// follow the batches, and no row is copied before encoding.
+  bool row_groups_follow_batches = false;
 };
 
 /// Options for any reader.

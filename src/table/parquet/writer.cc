@@ -676,10 +676,13 @@ class ParquetTableWriter final : public TableWriter {
     int64_t pos = 0;
     const int64_t n = batch.num_rows();
     while (pos < n) {
-      if (buffer_.num_rows() == 0 && n - pos >= group) {
+      if (buffer_.num_rows() == 0 &&
+          (n - pos >= group ||
+           (options_.row_groups_follow_batches && n - pos >= std::max<int64_t>(1, group / 16)))) {
         // A whole row group is at hand: encode it straight from the batch.
-        CAIRN_RETURN_IF_ERROR(Fail(FlushRowGroup(batch, pos, group)));
-        pos += group;
+        const int64_t take = std::min(group, n - pos);
+        CAIRN_RETURN_IF_ERROR(Fail(FlushRowGroup(batch, pos, take)));
+        pos += take;
         continue;
       }
       int64_t take = std::min(n - pos, group - buffer_.num_rows());

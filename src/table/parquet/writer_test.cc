@@ -607,6 +607,28 @@ TEST(ParquetWriterTest, ManySmallWritesGiveTheSameBytesAsOneWrite) {
   EXPECT_EQ(Footer(whole).row_groups.size(), 4u);
 }
 
+Result<Table> ReadBack(const std::string& file);
+
+TEST(ParquetWriterTest, RowGroupsCanFollowTheBatches) {
+  // row_group_rows 1000: batches of 400 and 1200 rows are encoded as they come (400; 1000 +
+  // 200), a batch of 50 (< 1000 / 16) is buffered and joins the next rows.
+  Table t = MixedTable(2050);
+  WriteOptions o;
+  o.parquet.row_group_rows = 1000;
+  o.parquet.row_groups_follow_batches = true;
+  std::vector<Table> batches = {t.Slice(0, 400), t.Slice(400, 1200), t.Slice(1600, 50),
+                                t.Slice(1650, 400)};
+  Result<std::string> streamed = WriteBatches(batches, t.schema(), o);
+  ASSERT_TRUE(streamed.ok()) << streamed.status().ToString();
+  auto m = Footer(*streamed);
+  std::vector<int64_t> rows;
+  for (const auto& g : m.row_groups) rows.push_back(g.num_rows);
+  EXPECT_EQ(rows, (std::vector<int64_t>{400, 1000, 200, 450}));
+  auto back = ReadBack(*streamed);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->Equals(t));
+}
+
 TEST(ParquetWriterTest, ThreadCountDoesNotChangeTheBytes) {
   Table t = MixedTable(20000);
   for (bool v2 : {false, true}) {
