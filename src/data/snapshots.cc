@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -50,17 +51,18 @@ std::string FormatFraction(double f) {
 }
 
 // Copies rows `refs` of `sources` column `c` into a new column.
-Column GatherColumn(const std::vector<Table>& sources, int c, const std::vector<RowRef>& refs) {
-  const DataType type = sources.empty() ? DataType::String() : sources[0].schema().field(c).type;
+Column GatherColumn(const std::vector<const Table*>& sources, int c,
+                    const std::vector<RowRef>& refs) {
+  const DataType type = sources.empty() ? DataType::String() : sources[0]->schema().field(c).type;
   Column out(type);
   const auto n = static_cast<int64_t>(refs.size());
   bool any_null = false;
-  for (const Table& t : sources) any_null |= t.column(c).has_nulls();
+  for (const Table* t : sources) any_null |= t->column(c).has_nulls();
   if (any_null) {
     out.validity().resize(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
       const RowRef& r = refs[static_cast<size_t>(i)];
-      out.validity()[static_cast<size_t>(i)] = sources[r.seg].column(c).IsNull(r.row) ? 0 : 1;
+      out.validity()[static_cast<size_t>(i)] = sources[r.seg]->column(c).IsNull(r.row) ? 0 : 1;
     }
   }
   switch (type.kind) {
@@ -69,33 +71,33 @@ Column GatherColumn(const std::vector<Table>& sources, int c, const std::vector<
       out.ints().resize(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) {
         const RowRef& r = refs[static_cast<size_t>(i)];
-        out.ints()[static_cast<size_t>(i)] = sources[r.seg].column(c).Int(r.row);
+        out.ints()[static_cast<size_t>(i)] = sources[r.seg]->column(c).Int(r.row);
       }
       break;
     case TypeKind::kFloat64:
       out.doubles().resize(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) {
         const RowRef& r = refs[static_cast<size_t>(i)];
-        out.doubles()[static_cast<size_t>(i)] = sources[r.seg].column(c).Double(r.row);
+        out.doubles()[static_cast<size_t>(i)] = sources[r.seg]->column(c).Double(r.row);
       }
       break;
     case TypeKind::kBool:
       out.bools().resize(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) {
         const RowRef& r = refs[static_cast<size_t>(i)];
-        out.bools()[static_cast<size_t>(i)] = sources[r.seg].column(c).Bool(r.row) ? 1 : 0;
+        out.bools()[static_cast<size_t>(i)] = sources[r.seg]->column(c).Bool(r.row) ? 1 : 0;
       }
       break;
     case TypeKind::kString: {
       size_t bytes = 0;
-      for (const RowRef& r : refs) bytes += sources[r.seg].column(c).String(r.row).size();
+      for (const RowRef& r : refs) bytes += sources[r.seg]->column(c).String(r.row).size();
       out.chars().resize(bytes);
       out.offsets().resize(static_cast<size_t>(n) + 1);
       out.offsets()[0] = 0;
       size_t pos = 0;
       for (int64_t i = 0; i < n; ++i) {
         const RowRef& r = refs[static_cast<size_t>(i)];
-        const std::string_view v = sources[r.seg].column(c).String(r.row);
+        const std::string_view v = sources[r.seg]->column(c).String(r.row);
         if (!v.empty()) std::memcpy(out.chars().data() + pos, v.data(), v.size());
         pos += v.size();
         out.offsets()[static_cast<size_t>(i) + 1] = static_cast<int64_t>(pos);
@@ -107,7 +109,7 @@ Column GatherColumn(const std::vector<Table>& sources, int c, const std::vector<
   return out;
 }
 
-Result<Table> Gather(const std::vector<Table>& sources, const table::Schema& schema,
+Result<Table> Gather(const std::vector<const Table*>& sources, const table::Schema& schema,
                      const std::vector<RowRef>& refs, int num_threads) {
   std::vector<Column> cols(static_cast<size_t>(schema.num_fields()));
   ParallelFor(schema.num_fields(), num_threads, [&](int64_t c) {
@@ -140,27 +142,17 @@ Result<Table> ParquetFromBlob(Workspace& ws, const std::string& id,
   return reader->ReadAll();
 }
 
-// The length of the prefix every key of `segments` shares.
-size_t CommonKeyPrefix(const std::vector<Table>& segments) {
-  std::string_view first;
-  bool have = false;
-  size_t lcp = 0;
-  for (const Table& t : segments) {
-    const Column& key = t.column(kKeyCol);
-    for (int64_t r = 0; r < key.size(); ++r) {
-      const std::string_view k = key.String(r);
-      if (!have) {
-        first = k;
-        lcp = k.size();
-        have = true;
-        continue;
-      }
-      size_t i = 0;
-      const size_t n = std::min(lcp, k.size());
-      while (i < n && first[i] == k[i]) ++i;
-      lcp = i;
-      if (lcp == 0) return 0;
-    }
+// The length of the prefix every value of the string column `key` shares.
+size_t CommonKeyPrefix(const Column& key) {
+  if (key.size() == 0) return 0;
+  const std::string_view first = key.String(0);
+  size_t lcp = first.size();
+  for (int64_t r = 1; r < key.size() && lcp > 0; ++r) {
+    const std::string_view k = key.String(r);
+    size_t i = 0;
+    const size_t n = std::min(lcp, k.size());
+    while (i < n && first[i] == k[i]) ++i;
+    lcp = i;
   }
   return lcp;
 }
@@ -263,28 +255,85 @@ Result<const SplitInfo*> FindSplit(const SnapshotInfo& snap, const std::string& 
 
 }  // namespace
 
+Result<table::Table> DecodeSegment(std::string_view bytes, const std::string& id,
+                                   const table::Schema& schema, int num_threads) {
+  const std::string name = "segment " + id;
+  table::ReadOptions ro;
+  ro.num_threads = num_threads;
+  CAIRN_ASSIGN_OR_RETURN(auto probe,
+                         table::OpenParquetReader(MemoryRandomAccessFile(bytes, name), ro));
+  const table::Schema& have = probe->schema();
+  for (const Field& f : schema.fields()) {
+    const int at = have.FieldIndex(f.name);
+    if (at >= 0 && !(have.field(at).type == f.type)) {
+      return Status::Corrupt(name + ": column '" + f.name + "' is " +
+                             have.field(at).type.ToString() + ", expected " + f.type.ToString());
+    }
+    if (at < 0 && !f.name.starts_with(kTagPrefix)) {
+      return Status::Corrupt(name + ": has no column '" + f.name + "'");
+    }
+  }
+  if (have == schema) return probe->ReadAll();
+  for (const Field& f : schema.fields()) {
+    if (have.FieldIndex(f.name) >= 0) ro.parquet.columns.push_back(f.name);
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto reader,
+                         table::OpenParquetReader(MemoryRandomAccessFile(bytes, name), ro));
+  CAIRN_ASSIGN_OR_RETURN(Table t, reader->ReadAll());
+  std::vector<Column> cols;
+  cols.reserve(static_cast<size_t>(schema.num_fields()));
+  for (const Field& f : schema.fields()) {
+    const int at = t.schema().FieldIndex(f.name);
+    cols.push_back(at >= 0 ? std::move(t.mutable_column(at)) : NullColumn(f.type, t.num_rows()));
+  }
+  return Table::Make(schema, std::move(cols));
+}
+
 Result<LatestVersions> LoadLatest(Workspace& ws, const std::string& dataset, int64_t as_of_sequence,
-                                  int num_threads) {
+                                  int num_threads, const std::vector<std::string>& columns,
+                                  bool keep_bytes) {
   LatestVersions out;
   CAIRN_ASSIGN_OR_RETURN(out.commits, ListCommits(ws, dataset, as_of_sequence));
   CAIRN_ASSIGN_OR_RETURN(out.tags, DatasetTags(ws, dataset));
   // Every tag of the dataset is a column; one first committed after the as-of commit is
   // null in every row read here.
-  struct SegRef {
-    std::string id;
-    int64_t commit_time;
-  };
-  std::vector<SegRef> refs;
-  for (const CommitInfo& c : out.commits) {
-    for (const std::string& s : c.segments) refs.push_back({s, c.created_at});
+  const table::Schema full = SegmentSchema(out.tags);
+  if (columns.empty()) {
+    out.schema = full;
+  } else {
+    std::set<std::string> wanted(columns.begin(), columns.end());
+    wanted.insert(std::string(kKeyField));
+    wanted.insert(std::string(kLabeledAtField));
+    for (const Field& f : full.fields()) {
+      if (wanted.count(f.name) != 0) out.schema.AddField(f);
+    }
   }
-  out.segments.resize(refs.size());
-  // Segments are read one after another, each with all threads: a few large segments are the
-  // common case.
-  for (size_t i = 0; i < refs.size(); ++i) {
-    CAIRN_ASSIGN_OR_RETURN(Table t, ReadSegment(ws, refs[i].id, {}, num_threads));
-    CAIRN_ASSIGN_OR_RETURN(out.segments[i], ConformSegment(std::move(t), out.tags));
+  const int key_col = out.schema.FieldIndex(kKeyField);
+  const int labeled_col = out.schema.FieldIndex(kLabeledAtField);
+  std::vector<int64_t> commit_time;
+  for (const CommitInfo& c : out.commits) {
+    for (const std::string& s : c.segments) {
+      out.segment_ids.push_back(s);
+      commit_time.push_back(c.created_at);
+    }
+  }
+  out.segments.resize(out.segment_ids.size());
+  // Segments are decoded one after another, each with all threads (a few large segments are
+  // the common case), while the next one is fetched and its hash verified in the background.
+  auto fetch = [&ws, &out](size_t i) {
+    return std::async(std::launch::async,
+                      [&ws, id = out.segment_ids[i]] { return ws.blobs().GetBlob(id); });
+  };
+  std::future<Result<std::string>> next;
+  if (!out.segment_ids.empty()) next = fetch(0);
+  for (size_t i = 0; i < out.segment_ids.size(); ++i) {
+    Result<std::string> fetched = next.get();
+    if (i + 1 < out.segment_ids.size()) next = fetch(i + 1);
+    CAIRN_ASSIGN_OR_RETURN(std::string bytes, std::move(fetched));
+    CAIRN_ASSIGN_OR_RETURN(out.segments[i],
+                           DecodeSegment(bytes, out.segment_ids[i], out.schema, num_threads));
     out.versions += out.segments[i].num_rows();
+    if (keep_bytes) out.segment_bytes.push_back(std::move(bytes));
   }
   if (out.segments.size() > UINT32_MAX - 1 ||
       std::any_of(out.segments.begin(), out.segments.end(),
@@ -296,7 +345,7 @@ Result<LatestVersions> LoadLatest(Workspace& ws, const std::string& dataset, int
   // bucket is resolved on its own, in parallel, visiting its rows in commit order.
   std::vector<std::vector<Hash128>> hashes(out.segments.size());
   for (size_t s = 0; s < out.segments.size(); ++s) {
-    const Column& key = out.segments[s].column(kKeyCol);
+    const Column& key = out.segments[s].column(key_col);
     auto& h = hashes[s];
     h.resize(static_cast<size_t>(key.size()));
     constexpr int64_t kChunk = 1 << 16;
@@ -324,13 +373,13 @@ Result<LatestVersions> LoadLatest(Workspace& ws, const std::string& dataset, int
   {
     std::vector<size_t> pos(start.begin(), start.end() - 1);
     for (size_t s = 0; s < out.segments.size(); ++s) {
-      const Column& labeled = out.segments[s].column(kLabeledAtCol);
-      const int64_t commit_time = refs[s].commit_time;
+      const Column& labeled = out.segments[s].column(labeled_col);
+      const int64_t seg_time = commit_time[s];
       const auto& h = hashes[s];
       for (size_t r = 0; r < h.size(); ++r) {
         const auto row = static_cast<int64_t>(r);
         entries[pos[h[r].high >> (64 - kBucketBits)]++] = {
-            h[r], labeled.IsNull(row) ? commit_time : labeled.Int(row),
+            h[r], labeled.IsNull(row) ? seg_time : labeled.Int(row),
             RowRef{static_cast<uint32_t>(s), static_cast<uint32_t>(r)}};
       }
       std::vector<Hash128>().swap(hashes[s]);
@@ -463,12 +512,23 @@ Result<SnapshotInfo> CreateSnapshot(Workspace& ws, const std::string& dataset,
   }
 
   stage("read");
-  CAIRN_ASSIGN_OR_RETURN(LatestVersions lv, LoadLatest(ws, dataset, as_of, options.num_threads));
+  // The filter is checked against every field first, so that an unknown field is reported
+  // with the whole list; then only what dedup, the filter and the split read is decoded, and
+  // the other columns only for segments with selected rows, one segment at a time.
+  CAIRN_ASSIGN_OR_RETURN(std::vector<Field> tags, DatasetTags(ws, dataset));
+  const table::Schema full = SegmentSchema(tags);
+  {
+    FilterExpr check = filter;
+    CAIRN_RETURN_IF_ERROR(check.Bind(full));
+  }
+  std::vector<std::string> wanted = filter.Fields();
+  wanted.emplace_back(kGroupField);
+  CAIRN_ASSIGN_OR_RETURN(LatestVersions lv,
+                         LoadLatest(ws, dataset, as_of, options.num_threads, wanted, true));
   const std::string as_of_commit = lv.commits.back().id;
-  const table::Schema schema = SegmentSchema(lv.tags);
 
   stage("filter");
-  CAIRN_RETURN_IF_ERROR(filter.Bind(schema));
+  CAIRN_RETURN_IF_ERROR(filter.Bind(lv.schema));
   std::vector<std::vector<uint8_t>> selected(lv.segments.size());
   std::vector<Status> errors(lv.segments.size());
   ParallelFor(static_cast<int64_t>(lv.segments.size()), options.num_threads, [&](int64_t s) {
@@ -484,11 +544,13 @@ Result<SnapshotInfo> CreateSnapshot(Workspace& ws, const std::string& dataset,
   for (const Status& st : errors) CAIRN_RETURN_IF_ERROR(st);
 
   // Split.
+  const int key_col = lv.schema.FieldIndex(kKeyField);
+  const int group_col = lv.schema.FieldIndex(kGroupField);
   std::string split_by = options.split_by;
   if (split_by.empty()) {
     split_by = "key";
     for (size_t s = 0; s < lv.segments.size() && split_by == "key"; ++s) {
-      const Column& g = lv.segments[s].column(kGroupCol);
+      const Column& g = lv.segments[s].column(group_col);
       if (g.null_count() < g.size()) split_by = "group";
     }
   }
@@ -496,10 +558,11 @@ Result<SnapshotInfo> CreateSnapshot(Workspace& ws, const std::string& dataset,
   bounds.reserve(splits.size());
   double acc = 0;
   for (const SplitSpec& s : splits) bounds.push_back(acc += s.fraction);
+  // Rows of each split, in segment and row order.
   std::vector<std::vector<RowRef>> parts(splits.size());
   for (size_t s = 0; s < lv.segments.size(); ++s) {
-    const Column& key = lv.segments[s].column(kKeyCol);
-    const Column& group = lv.segments[s].column(kGroupCol);
+    const Column& key = lv.segments[s].column(key_col);
+    const Column& group = lv.segments[s].column(group_col);
     const auto& sel = selected[s];
     for (size_t r = 0; r < sel.size(); ++r) {
       if (!sel[r]) continue;
@@ -514,6 +577,48 @@ Result<SnapshotInfo> CreateSnapshot(Workspace& ws, const std::string& dataset,
   }
 
   stage("write");
+  // The columns not decoded yet, segment by segment: each split collects its rows.
+  table::Schema rest;
+  for (const Field& f : full.fields()) {
+    if (lv.schema.FieldIndex(f.name) < 0) rest.AddField(f);
+  }
+  std::vector<Table> collected;
+  collected.reserve(splits.size());
+  for (size_t k = 0; k < splits.size(); ++k) collected.emplace_back(full);
+  std::vector<size_t> cursor(splits.size(), 0);
+  for (size_t s = 0; s < lv.segments.size(); ++s) {
+    bool any = false;
+    for (size_t k = 0; k < splits.size(); ++k) {
+      any |= cursor[k] < parts[k].size() && parts[k][cursor[k]].seg == s;
+    }
+    if (!any) continue;
+    Table rest_rows;
+    if (rest.num_fields() > 0) {
+      CAIRN_ASSIGN_OR_RETURN(rest_rows, DecodeSegment(lv.segment_bytes[s], lv.segment_ids[s], rest,
+                                                      options.num_threads));
+    }
+    std::vector<Column> cols;
+    cols.reserve(static_cast<size_t>(full.num_fields()));
+    for (const Field& f : full.fields()) {
+      const int at = lv.schema.FieldIndex(f.name);
+      cols.push_back(at >= 0 ? std::move(lv.segments[s].mutable_column(at))
+                             : std::move(rest_rows.mutable_column(rest.FieldIndex(f.name))));
+    }
+    CAIRN_ASSIGN_OR_RETURN(Table whole, Table::Make(full, std::move(cols)));
+    const std::vector<const Table*> source = {&whole};
+    for (size_t k = 0; k < splits.size(); ++k) {
+      std::vector<RowRef> refs;
+      while (cursor[k] < parts[k].size() && parts[k][cursor[k]].seg == s) {
+        refs.push_back(RowRef{0, parts[k][cursor[k]++].row});
+      }
+      if (refs.empty()) continue;
+      CAIRN_ASSIGN_OR_RETURN(Table t, Gather(source, full, refs, options.num_threads));
+      CAIRN_RETURN_IF_ERROR(collected[k].Append(t));
+    }
+    lv.segments[s] = Table();
+    std::string().swap(lv.segment_bytes[s]);
+  }
+
   SnapshotInfo info;
   info.dataset = dataset;
   info.description = options.description;
@@ -523,17 +628,20 @@ Result<SnapshotInfo> CreateSnapshot(Workspace& ws, const std::string& dataset,
   info.seed = options.seed;
   info.split_by = split_by;
   info.candidates = lv.keys;
-  auto key_of = [&](RowRef r) { return lv.segments[r.seg].column(kKeyCol).String(r.row); };
-  const size_t skip = CommonKeyPrefix(lv.segments);
   for (size_t k = 0; k < splits.size(); ++k) {
-    auto& refs = parts[k];
-    SortByKey(&refs, key_of, skip, options.num_threads);
+    const Table& rows = collected[k];
+    const Column& key = rows.column(kKeyCol);
+    std::vector<RowRef> refs(static_cast<size_t>(rows.num_rows()));
+    for (size_t i = 0; i < refs.size(); ++i) refs[i] = RowRef{0, static_cast<uint32_t>(i)};
+    auto key_of = [&](RowRef r) { return key.String(r.row); };
+    SortByKey(&refs, key_of, CommonKeyPrefix(key), options.num_threads);
     std::string keys;
     for (RowRef r : refs) {
       keys.append(key_of(r));
       keys.push_back('\n');
     }
-    CAIRN_ASSIGN_OR_RETURN(Table t, Gather(lv.segments, schema, refs, options.num_threads));
+    const std::vector<const Table*> source = {&rows};
+    CAIRN_ASSIGN_OR_RETURN(Table t, Gather(source, full, refs, options.num_threads));
     CAIRN_ASSIGN_OR_RETURN(std::string parquet, ParquetBytes(t, options.num_threads));
     SplitInfo si;
     si.name = splits[k].name;
@@ -621,10 +729,9 @@ Result<SnapshotInfo> GetSnapshot(Workspace& ws, const std::string& ref) {
     return Status::NotFound("no snapshot '" + ref + "' (snapshot ids are lowercase hex)");
   }
   CAIRN_ASSIGN_OR_RETURN(
-      QueryResult r,
-      ws.catalog().Query("SELECT " + std::string(kSnapshotColumns) +
-                             " FROM snapshots WHERE id LIKE ? ORDER BY id LIMIT 2",
-                         {Value::Text(ref + "%")}));
+      QueryResult r, ws.catalog().Query("SELECT " + std::string(kSnapshotColumns) +
+                                            " FROM snapshots WHERE id LIKE ? ORDER BY id LIMIT 2",
+                                        {Value::Text(ref + "%")}));
   if (r.rows.empty()) return Status::NotFound("no snapshot '" + ref + "'");
   if (r.rows.size() > 1) {
     return Status::InvalidArgument("snapshot id '" + ref + "' is ambiguous; give more characters");

@@ -15,9 +15,12 @@ namespace cairn::data {
 
 /// The latest version of every key of a dataset as of a commit.
 struct LatestVersions {
-  std::vector<CommitInfo> commits;     // up to and including the as-of commit
-  std::vector<table::Field> tags;      // the dataset's tags
-  std::vector<table::Table> segments;  // SegmentSchema(tags), in commit and segment order
+  std::vector<CommitInfo> commits;  // up to and including the as-of commit
+  std::vector<table::Field> tags;   // the dataset's tags
+  table::Schema schema;             // of `segments`: SegmentSchema(tags), or the columns asked for
+  std::vector<std::string> segment_ids;    // blob ids, in commit and segment order
+  std::vector<table::Table> segments;      // one per segment id
+  std::vector<std::string> segment_bytes;  // the verified Parquet bytes, when kept
   /// Per segment, per row: 1 if the row is the latest version of its key.
   std::vector<std::vector<uint8_t>> latest;
   int64_t versions = 0;  // rows in all segments
@@ -26,9 +29,17 @@ struct LatestVersions {
 
 /// Reads every segment of `dataset` up to `as_of_sequence` and marks the latest version of
 /// each key: the greatest labeled_at (a version without one counts its commit's time), ties
-/// to the later commit, and within one commit to the later row.
+/// to the later commit, and within one commit to the later row. With `columns`, only those
+/// (plus key and labeled_at) are decoded, in segment-schema order; with `keep_bytes` the
+/// segments' bytes stay in memory for DecodeSegment.
 Result<LatestVersions> LoadLatest(Workspace& ws, const std::string& dataset, int64_t as_of_sequence,
-                                  int num_threads);
+                                  int num_threads, const std::vector<std::string>& columns = {},
+                                  bool keep_bytes = false);
+
+/// Decodes the columns of `schema` (a projection of a segment schema) from a segment's
+/// Parquet bytes; tag columns the segment lacks are nulls.
+Result<table::Table> DecodeSegment(std::string_view bytes, const std::string& id,
+                                   const table::Schema& schema, int num_threads);
 
 /// One named part of a split: `train=0.8`.
 struct SplitSpec {
