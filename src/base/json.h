@@ -15,4 +15,7 @@ size_t Utf8SequenceLength(std::string_view s, size_t i);
 /// valid JSON.
 void AppendJsonString(std::string_view s, std::string* out);
 
+/// `s` as a quoted JSON string (see AppendJsonString).
+std::string JsonString(std::string_view s);
+
 }  // namespace cairn

@@ -29,12 +29,6 @@ int64_t DatasetLockKey(const std::string& dataset) {
   return static_cast<int64_t>(Xxh3("cairn dataset " + dataset) >> 1);
 }
 
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(s, &out);
-  return out;
-}
-
 Result<std::vector<std::string>> SegmentsOf(Connection& conn, const std::string& commit_id) {
   CAIRN_ASSIGN_OR_RETURN(
       QueryResult r,

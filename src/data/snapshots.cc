@@ -38,12 +38,6 @@ struct RowRef {
   uint32_t row;
 };
 
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(s, &out);
-  return out;
-}
-
 std::string FormatFraction(double f) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.17g", f);
