@@ -837,6 +837,7 @@ int RunStoreVerify(const Invocation& inv) {
     for (const auto& [name, list] :
          {std::pair<const char*, const std::vector<std::string>*>{"corrupt", &r->blobs.corrupt},
           {"missing", &r->blobs.missing},
+          {"corrupt_unreferenced", &r->corrupt_unreferenced},
           {"stray", &r->blobs.stray}}) {
       j.Key(name);
       j.BeginArray();
@@ -850,6 +851,9 @@ int RunStoreVerify(const Invocation& inv) {
                        std::to_string(r->referenced) + " referenced by the catalog)\n";
     for (const auto& id : r->blobs.corrupt) text += "  corrupt: " + id + "\n";
     for (const auto& id : r->blobs.missing) text += "  missing: " + id + "\n";
+    for (const auto& id : r->corrupt_unreferenced) {
+      text += "  corrupt but unreferenced (an interrupted upload; gc removes it): " + id + "\n";
+    }
     for (const auto& k : r->blobs.stray) text += "  stray object: " + k + "\n";
     text += r->ok() ? "store ok\n" : "store damaged\n";
     Write(inv.out, text);

@@ -520,6 +520,14 @@ TEST_F(DataTest, GcRemovesOnlyUnreferencedOldBlobsAndVerifyFindsDamage) {
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok());
   EXPECT_EQ(v->referenced, static_cast<int64_t>(referenced.size()));
+  // A damaged blob nothing references (an interrupted upload) is reported but is no damage.
+  const std::string stray_id(64, 'a');
+  ASSERT_TRUE(ws().objects().Put(store::BlobStore::KeyOf(stray_id), "partial").ok());
+  auto v1 = VerifyStore(ws());
+  ASSERT_TRUE(v1.ok());
+  EXPECT_TRUE(v1->ok());
+  EXPECT_EQ(v1->corrupt_unreferenced, std::vector<std::string>{stray_id});
+  ASSERT_TRUE(ws().blobs().DeleteBlob(stray_id).ok());
   // Lose a referenced blob: verify reports it missing.
   auto live = LiveBlobs(ws());
   ASSERT_TRUE(live.ok());

@@ -1,5 +1,9 @@
 #include "data/maintenance.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace cairn::data {
 
 Result<std::set<std::string>> LiveBlobs(Workspace& ws) {
@@ -18,6 +22,11 @@ Result<StoreVerifyReport> VerifyStore(Workspace& ws) {
   CAIRN_ASSIGN_OR_RETURN(std::set<std::string> live, LiveBlobs(ws));
   report.referenced = static_cast<int64_t>(live.size());
   CAIRN_ASSIGN_OR_RETURN(report.blobs, ws.blobs().Verify(live));
+  std::vector<std::string> referenced;
+  for (std::string& id : report.blobs.corrupt) {
+    (live.count(id) != 0 ? referenced : report.corrupt_unreferenced).push_back(std::move(id));
+  }
+  report.blobs.corrupt = std::move(referenced);
   return report;
 }
 

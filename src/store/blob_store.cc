@@ -47,10 +47,13 @@ std::string BlobStore::KeyOf(std::string_view id) {
          std::string(id.substr(std::min<size_t>(2, id.size())));
 }
 
-Result<bool> BlobStore::NeedsWrite(const std::string& key) {
+Result<bool> BlobStore::NeedsWrite(const std::string& key, int64_t size) {
   // Keys of blobs have one length, so the listing holds at most this key.
   CAIRN_ASSIGN_OR_RETURN(auto objects, store_->List(key));
   if (objects.empty() || objects[0].key != key) return true;
+  // A copy of another size is damaged (say, a partial upload that a server kept after its
+  // writer died): writing the bytes again repairs it.
+  if (objects[0].size != size) return true;
   // An old copy is rewritten so that a collection cannot remove it before the caller commits.
   return objects[0].mtime_micros < options_.clock() - options_.gc_grace_micros / 2;
 }
@@ -58,7 +61,7 @@ Result<bool> BlobStore::NeedsWrite(const std::string& key) {
 Result<std::string> BlobStore::PutBlob(std::string_view data) {
   std::string id = Sha256Hex(data);
   std::string key = KeyOf(id);
-  CAIRN_ASSIGN_OR_RETURN(bool write, NeedsWrite(key));
+  CAIRN_ASSIGN_OR_RETURN(bool write, NeedsWrite(key, static_cast<int64_t>(data.size())));
   if (write) CAIRN_RETURN_IF_ERROR(store_->Put(key, data));
   return id;
 }
@@ -67,14 +70,16 @@ Result<std::string> BlobStore::PutBlobFile(const std::string& path) {
   CAIRN_ASSIGN_OR_RETURN(auto file, OpenSequentialFile(path));
   Sha256 hasher;
   std::string buffer(static_cast<size_t>(kHashChunk), '\0');
+  int64_t size = 0;
   while (true) {
     CAIRN_ASSIGN_OR_RETURN(int64_t n, file->Read(kHashChunk, buffer.data()));
     if (n == 0) break;
     hasher.Update(buffer.data(), static_cast<size_t>(n));
+    size += n;
   }
   std::string id = ToHex(hasher.Finish());
   std::string key = KeyOf(id);
-  CAIRN_ASSIGN_OR_RETURN(bool write, NeedsWrite(key));
+  CAIRN_ASSIGN_OR_RETURN(bool write, NeedsWrite(key, size));
   if (write) CAIRN_RETURN_IF_ERROR(store_->PutFile(key, path));
   return id;
 }

@@ -56,8 +56,9 @@ class BlobStore {
   explicit BlobStore(ObjectStore* store, BlobStoreOptions options = {});
 
   /// Stores `data` unless a blob with its hash already exists (then nothing is written, unless
-  /// the existing copy is older than half the GC grace period: it is then rewritten with the
-  /// same bytes, restarting its grace period); returns the id. Errors of the store are passed on.
+  /// the existing copy is older than half the GC grace period, or has another size — a partial
+  /// upload kept by a server whose writer died: it is then rewritten with the same bytes);
+  /// returns the id. Errors of the store are passed on.
   Result<std::string> PutBlob(std::string_view data);
   /// Hashes the local file at `path` while streaming it, then uploads it with
   /// ObjectStore::PutFile unless the blob exists (with the same refresh rule as PutBlob);
@@ -90,8 +91,9 @@ class BlobStore {
   static std::string KeyOf(std::string_view id);
 
  private:
-  // Whether the blob at `key` must be (re)written: absent, or older than half the grace period.
-  Result<bool> NeedsWrite(const std::string& key);
+  // Whether the blob at `key` must be (re)written: absent, not `size` bytes long (a damaged
+  // copy), or older than half the grace period.
+  Result<bool> NeedsWrite(const std::string& key, int64_t size);
 
   ObjectStore* store_;
   BlobStoreOptions options_;

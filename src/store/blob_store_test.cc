@@ -72,6 +72,26 @@ TEST_F(BlobStoreTest, PuttingExistingContentDoesNotRewriteIt) {
   EXPECT_EQ(std::filesystem::last_write_time(path), old_time);
 }
 
+TEST_F(BlobStoreTest, PuttingContentOverAPartialCopyRepairsIt) {
+  // A server that keeps a partial upload after its writer died leaves a short object under
+  // the blob's key; putting the same content again must replace it, not trust it.
+  BlobStore blobs(store_.get());
+  const std::string key = BlobStore::KeyOf(kLongId);
+  ASSERT_TRUE(store_->Put(key, std::string(kLongMessage).substr(0, 10)).ok());
+  EXPECT_EQ(blobs.GetBlob(kLongId).status().code(), StatusCode::kCorrupt);
+  auto id = blobs.PutBlob(kLongMessage);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto got = blobs.GetBlob(kLongId);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, kLongMessage);
+  // The same through PutBlobFile.
+  ASSERT_TRUE(store_->Put(key, "short").ok());
+  const std::string file = dir_ + "/message.txt";
+  ASSERT_TRUE(WriteStringToFile(file, kLongMessage).ok());
+  ASSERT_TRUE(blobs.PutBlobFile(file).ok());
+  EXPECT_TRUE(blobs.GetBlob(kLongId).ok());
+}
+
 TEST_F(BlobStoreTest, PuttingContentWhoseCopyIsNearlyCollectableRefreshesIt) {
   BlobStoreOptions options;
   options.gc_grace_micros = 4 * kHour;
