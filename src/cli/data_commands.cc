@@ -885,6 +885,8 @@ int RunGc(const Invocation& inv) {
     j.Int(r->kept_live);
     j.Key("kept_recent");
     j.Int(r->kept_recent);
+    j.Key("removed_temporary_bytes");
+    j.Int(r->removed_temporary_bytes);
     j.Key("removed_ids");
     j.BeginArray();
     for (const auto& b : r->removed) j.String(b.id);
@@ -896,7 +898,12 @@ int RunGc(const Invocation& inv) {
           std::string(dry ? "would remove " : "removed ") + std::to_string(r->removed.size()) +
               " unreferenced blobs (" + std::to_string(r->removed_bytes) + " bytes); kept " +
               std::to_string(r->kept_live) + " referenced and " + std::to_string(r->kept_recent) +
-              " unreferenced blobs younger than the grace period\n");
+              " unreferenced blobs younger than the grace period" +
+              (r->removed_temporary_bytes > 0
+                   ? "; removed " + std::to_string(r->removed_temporary_bytes) +
+                         " bytes of unfinished writes"
+                   : std::string()) +
+              "\n");
   }
   return kExitOk;
 }

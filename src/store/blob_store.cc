@@ -161,6 +161,10 @@ Result<GarbageReport> BlobStore::CollectGarbage(const std::set<std::string>& liv
     report.removed_bytes += blob.size;
     report.removed.push_back(std::move(blob));
   }
+  // Unfinished writes are never referenced; the same grace period protects writes in progress.
+  if (!dry_run) {
+    CAIRN_ASSIGN_OR_RETURN(report.removed_temporary_bytes, store_->RemoveStaleTemporaries(cutoff));
+  }
   return report;
 }
 

@@ -43,6 +43,9 @@ struct GarbageReport {
   int64_t removed_bytes = 0;
   int64_t kept_live = 0;    // blobs in the live set
   int64_t kept_recent = 0;  // unreferenced blobs younger than the grace period
+  /// Bytes of unfinished writes (directory store temp files) older than the grace period
+  /// that were removed (never with dry_run).
+  int64_t removed_temporary_bytes = 0;
 };
 
 /// Content-addressed blobs on top of an ObjectStore: a blob's id is the lowercase hex SHA-256
@@ -78,7 +81,8 @@ class BlobStore {
   /// stray keys. Only errors of the store itself (not bad blobs) are returned as a Status.
   Result<BlobVerifyReport> Verify(const std::set<std::string>& expected = {});
   /// Deletes every blob whose id is not in `live_ids` and that was written more than
-  /// options.gc_grace_micros ago; with `dry_run` only reports what it would delete.
+  /// options.gc_grace_micros ago, and the store's unfinished writes older than that
+  /// (ObjectStore::RemoveStaleTemporaries); with `dry_run` only reports what it would delete.
   /// The grace period protects blobs uploaded by writers that have not yet committed a
   /// reference to them: such a writer must commit within half the grace period (PutBlob
   /// refreshes copies older than that). The first failing

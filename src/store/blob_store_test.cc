@@ -213,5 +213,25 @@ TEST(BlobStoreGcTest, RemovesOnlyUnreferencedBlobsOlderThanTheGracePeriod) {
   EXPECT_EQ(*kept, "abc");
 }
 
+TEST_F(BlobStoreTest, GcRemovesUnfinishedWritesOlderThanTheGracePeriod) {
+  // What a writer killed mid-write leaves in a directory store.
+  std::filesystem::create_directories(dir_ + "/blobs/ab");
+  ASSERT_TRUE(WriteStringToFile(dir_ + "/blobs/ab/old.tmp-0011223344556677", "part").ok());
+  ASSERT_TRUE(WriteStringToFile(dir_ + "/blobs/ab/new.tmp-8899aabbccddeeff", "writing").ok());
+  std::filesystem::last_write_time(
+      dir_ + "/blobs/ab/old.tmp-0011223344556677",
+      std::filesystem::file_time_type::clock::now() - std::chrono::hours(30));
+  BlobStore blobs(store_.get());  // grace period 24 hours
+  auto dry = blobs.CollectGarbage({}, /*dry_run=*/true);
+  ASSERT_TRUE(dry.ok());
+  EXPECT_EQ(dry->removed_temporary_bytes, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/blobs/ab/old.tmp-0011223344556677"));
+  auto report = blobs.CollectGarbage({}, /*dry_run=*/false);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->removed_temporary_bytes, 4);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/blobs/ab/old.tmp-0011223344556677"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/blobs/ab/new.tmp-8899aabbccddeeff"));
+}
+
 }  // namespace
 }  // namespace cairn::store

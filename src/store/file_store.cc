@@ -120,6 +120,27 @@ class FileStore final : public ObjectStore {
 
   const std::string& uri() const override { return uri_; }
 
+  Result<int64_t> RemoveStaleTemporaries(int64_t older_than_micros) override {
+    std::error_code ec;
+    int64_t bytes = 0;
+    fs::recursive_directory_iterator it(root_, ec);
+    if (ec) return Status::IOError(root_ + ": cannot list: " + ec.message());
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) return Status::IOError(root_ + ": cannot list: " + ec.message());
+      if (!IsTempName(it->path().filename().native()) || !it->is_regular_file(ec)) continue;
+      struct stat st {};
+      if (::stat(it->path().c_str(), &st) != 0) continue;  // finished or removed meanwhile
+      const int64_t mtime = int64_t{st.st_mtim.tv_sec} * 1000000 + st.st_mtim.tv_nsec / 1000;
+      if (mtime >= older_than_micros) continue;
+      if (::unlink(it->path().c_str()) != 0 && errno != ENOENT) {
+        return Status::IOError(it->path().string() + ": cannot remove: " + std::strerror(errno));
+      }
+      bytes += static_cast<int64_t>(st.st_size);
+    }
+    if (ec) return Status::IOError(root_ + ": cannot list: " + ec.message());
+    return bytes;
+  }
+
  private:
   std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
 

@@ -54,6 +54,14 @@ class ObjectStore {
   virtual Status GetToFile(std::string_view key, const std::string& path) = 0;
   /// The URI this store was opened with ("file:///data/store", "s3://bucket/prefix", "mem://").
   virtual const std::string& uri() const = 0;
+  /// Deletes the leftovers of writes that never finished (a process killed mid-write) whose
+  /// last change is before `older_than_micros` (microseconds since the epoch) and returns how
+  /// many bytes went. Only the directory store has such files (`<name>.tmp-<random>`); S3 and
+  /// memory stores have none and return 0.
+  virtual Result<int64_t> RemoveStaleTemporaries(int64_t older_than_micros) {
+    (void)older_than_micros;
+    return int64_t{0};
+  }
 };
 
 /// Checks `key` against the rules above; kInvalidArgument naming the key and the rule broken.
