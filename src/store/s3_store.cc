@@ -675,6 +675,9 @@ Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {
   if (page.is_truncated && !has_token) {
     return Status::Corrupt("<IsTruncated> is true but there is no <NextContinuationToken>");
   }
+  if (page.is_truncated && page.next_continuation_token.empty()) {
+    return Status::Corrupt("<IsTruncated> is true but <NextContinuationToken> is empty");
+  }
   return page;
 }
 

@@ -61,6 +61,11 @@ TEST(ParseListObjectsV2Test, RejectsMalformedAnswers) {
            "</ListBucketResult>",
            "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>",
            "<ListBucketResult><IsTruncated>maybe</IsTruncated></ListBucketResult>",
+           // A truncated page must say where to go on (found by the fuzzer).
+           "<ListBucketResult><NextContinuationToken/><IsTruncated>true</IsTruncated>"
+           "</ListBucketResult>",
+           "<ListBucketResult><NextContinuationToken></NextContinuationToken>"
+           "<IsTruncated>true</IsTruncated></ListBucketResult>",
        }) {
     auto page = ParseListObjectsV2(xml);
     EXPECT_FALSE(page.ok()) << xml;
