@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,8 +95,7 @@ double ClassScore(const ConfusionMatrix& cm, int cls, Score score, double beta) 
 enum class Average : uint8_t { kMacro, kMicro, kWeighted };
 
 // The averaged score over all classes of the matrix; null over zero rows.
-MetricValue AveragedScore(const ConfusionMatrix& cm, Score score, Average average,
-                          double beta) {
+MetricValue AveragedScore(const ConfusionMatrix& cm, Score score, Average average, double beta) {
   int64_t total = cm.Total();
   if (total == 0) return MetricValue::Null(std::string(kNoRows));
   int n = cm.num_classes();
@@ -196,9 +195,8 @@ Status RegisterClassificationMetrics(MetricRegistry* registry) {
   std::vector<std::unique_ptr<Metric>> metrics;
   auto add = [&](std::string name, std::string summary, bool per_class,
                  std::vector<ParamSpec> params, ConfusionFormula formula) {
-    metrics.push_back(std::make_unique<ConfusionMetric>(std::move(name), std::move(summary),
-                                                        per_class, std::move(params),
-                                                        std::move(formula)));
+    metrics.push_back(std::make_unique<ConfusionMetric>(
+        std::move(name), std::move(summary), per_class, std::move(params), std::move(formula)));
   };
   add("accuracy", "fraction of rows predicted correctly", false, {},
       [](const ConfusionMatrix& cm, const MetricSpec&, int) { return Accuracy(cm); });
@@ -243,8 +241,8 @@ Status RegisterClassificationMetrics(MetricRegistry* registry) {
     for (const AverageName& a : averages) {
       Average average = a.average;
       add(std::string(s.name) + "_" + std::string(a.suffix),
-          std::string(s.what) + ", " + std::string(a.suffix) + " average over the classes",
-          false, params,
+          std::string(s.what) + ", " + std::string(a.suffix) + " average over the classes", false,
+          params,
           [score, average, is_fbeta](const ConfusionMatrix& cm, const MetricSpec& spec, int) {
             return AveragedScore(cm, score, average, is_fbeta ? Beta(spec) : 1.0);
           });

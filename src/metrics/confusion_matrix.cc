@@ -6,7 +6,8 @@
 namespace cairn::metrics {
 
 ConfusionMatrix::ConfusionMatrix(int num_classes)
-    : n_(num_classes), counts_(static_cast<size_t>(num_classes) * static_cast<size_t>(num_classes)) {}
+    : n_(num_classes),
+      counts_(static_cast<size_t>(num_classes) * static_cast<size_t>(num_classes)) {}
 
 void ConfusionMatrix::Resize(int num_classes) {
   if (num_classes <= n_) return;

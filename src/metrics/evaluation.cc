@@ -205,8 +205,8 @@ Status ClassificationEvaluation::Add(const table::Table& batch) {
     } else if (c->type().kind == TypeKind::kString) {
       CAIRN_RETURN_IF_ERROR(SetLabelKind(LabelKind::kString));
     } else {
-      return Status::InvalidArgument("column '" + name + "': classes must be int64 or string, not " +
-                                     c->type().ToString());
+      return Status::InvalidArgument(
+          "column '" + name + "': classes must be int64 or string, not " + c->type().ToString());
     }
   }
   bool ints = label_kind_ == LabelKind::kInt;
@@ -297,7 +297,8 @@ Result<EvaluationResult> ClassificationEvaluation::Finish() const {
   if (options_.classes.empty()) {
     if (label_kind_ == LabelKind::kInt) {
       std::vector<int64_t> values(static_cast<size_t>(n));
-      for (const auto& [value, index] : int_class_index_) values[static_cast<size_t>(index)] = value;
+      for (const auto& [value, index] : int_class_index_)
+        values[static_cast<size_t>(index)] = value;
       std::sort(order.begin(), order.end(), [&](int a, int b) {
         return values[static_cast<size_t>(a)] < values[static_cast<size_t>(b)];
       });

@@ -202,8 +202,8 @@ Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::str
         if (!known.empty()) known += ", ";
         known += name;
       }
-      return Status::InvalidArgument("unknown metric '" + spec.name + "' (known metrics: " +
-                                     known + ")");
+      return Status::InvalidArgument("unknown metric '" + spec.name + "' (known metrics: " + known +
+                                     ")");
     }
     if (spec.class_name && !metric->per_class()) {
       return Status::InvalidArgument("metric '" + text + "': " + spec.name +
@@ -240,8 +240,8 @@ Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::str
   return plan;
 }
 
-Result<std::vector<std::pair<std::string, MetricValue>>> ComputeMetrics(
-    const Plan& plan, const MetricContext& ctx) {
+Result<std::vector<std::pair<std::string, MetricValue>>> ComputeMetrics(const Plan& plan,
+                                                                        const MetricContext& ctx) {
   std::vector<std::pair<std::string, MetricValue>> out;
   const std::vector<std::string>& classes = *ctx.classes;
   for (const PlannedMetric& planned : plan.metrics) {

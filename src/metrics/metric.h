@@ -139,7 +139,7 @@ Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::str
 /// Computes the outputs of every planned metric for one slice, in plan order. A per-class
 /// metric without a class selector expands to one output per class; a selector naming a
 /// class outside `classes` is kInvalidArgument.
-Result<std::vector<std::pair<std::string, MetricValue>>> ComputeMetrics(
-    const Plan& plan, const MetricContext& ctx);
+Result<std::vector<std::pair<std::string, MetricValue>>> ComputeMetrics(const Plan& plan,
+                                                                        const MetricContext& ctx);
 
 }  // namespace cairn::metrics
