@@ -95,7 +95,7 @@ class ClassificationEvaluation {
     int64_t int_value = 0;
   };
   struct StringHash {
-    using is_transparent = void;
+    using is_transparent = void;  // NOLINT(readability-identifier-naming): std's name
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   using StringIndex = std::unordered_map<std::string, int, StringHash, std::equal_to<>>;

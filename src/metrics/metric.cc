@@ -1,9 +1,9 @@
 #include "metrics/metric.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <set>
 
 #include "table/column.h"
@@ -43,7 +43,7 @@ bool MetricValue::operator==(const MetricValue& o) const {
   switch (kind) {
     case Kind::kNumber:
       // Bitwise, so that "equal" means "bit-identical" (values are never NaN).
-      return std::memcmp(&number, &o.number, sizeof(double)) == 0;
+      return std::bit_cast<uint64_t>(number) == std::bit_cast<uint64_t>(o.number);
     case Kind::kCount:
       return count == o.count;
     case Kind::kMatrix:

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -87,7 +88,10 @@ void ExpectMatches(const std::string& where, const MetricOutputs& outputs, dom::
   for (dom::key_value_pair kv : expected) {
     ++expected_count;
     std::string key(kv.key);
-    SCOPED_TRACE(where + " " + key);
+    std::string trace = where;
+    trace += ' ';
+    trace += key;
+    SCOPED_TRACE(trace);
     auto it = by_key.find(key);
     ASSERT_NE(it, by_key.end()) << "missing output";
     const MetricValue& got = *it->second;
@@ -150,6 +154,7 @@ TEST(ReferenceTest, MergedShardsEqualOnePassBitForBit) {
 
     for (int num_shards : {2, 3, 7}) {
       std::vector<ClassificationEvaluation> shards;
+      shards.reserve(static_cast<size_t>(num_shards));
       for (int s = 0; s < num_shards; ++s) shards.push_back(NewEvaluation(rc));
       int64_t n = rc.rows.num_rows();
       int64_t batch = 17;
