@@ -14,6 +14,7 @@ packages=(
   postgresql  # the catalog's PostgreSQL tests start a private server (scripts/pg-test-server.sh)
   libgtest-dev libgmock-dev libbenchmark-dev
   hyperfine python3
+  python3-sklearn  # reference values for the metric tests (tests/metrics/make_reference.py)
 )
 
 missing=()

@@ -1,0 +1,145 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "metrics/confusion_matrix.h"
+
+namespace cairn::metrics {
+
+/// The value of one named metric output for one slice: a number, an integer count, a matrix
+/// of counts, or null with a reason (a metric undefined on this slice; never NaN).
+struct MetricValue {
+  enum class Kind : uint8_t { kNumber, kCount, kMatrix, kNull };
+  Kind kind = Kind::kNull;
+  double number = 0;
+  int64_t count = 0;
+  std::vector<std::vector<int64_t>> matrix;  // rows = true class, columns = predicted class
+  std::string reason;                        // why the value is null
+
+  static MetricValue Number(double v);
+  static MetricValue Count(int64_t v);
+  static MetricValue Matrix(std::vector<std::vector<int64_t>> m);
+  static MetricValue Null(std::string reason);
+  bool operator==(const MetricValue& o) const;
+};
+
+/// One requested metric, parsed from its text form
+///   NAME [ "(" PARAM "=" NUMBER { "," PARAM "=" NUMBER } ")" ] [ "[" CLASS "]" ]
+/// e.g. `accuracy`, `f1_macro`, `precision[car]`, `fbeta_weighted(beta=2)`,
+/// `fbeta(beta=0.5)[car]`.
+struct MetricSpec {
+  std::string name;
+  std::map<std::string, double> params;
+  std::optional<std::string> class_name;
+
+  /// The canonical text: numbers in shortest round-trip form, parameters sorted by name.
+  /// This is the key of the output (`fbeta(beta=2)[car]`).
+  std::string Key() const;
+};
+
+/// Parses the text form above; kInvalidArgument naming the text on a syntax error.
+Result<MetricSpec> ParseMetricSpec(std::string_view text);
+
+/// Splits a comma-separated list of metric texts, keeping commas inside parentheses and
+/// brackets (`fbeta_macro(beta=2),accuracy`); empty items are an error.
+Result<std::vector<std::string>> SplitMetricList(std::string_view text);
+
+/// Intermediates shared by metrics. Each is computed once per slice, whatever the number of
+/// metrics that read it.
+enum class Intermediate : uint8_t { kConfusionMatrix };
+
+/// "confusion_matrix".
+std::string_view IntermediateName(Intermediate i);
+
+/// The columns a metric reads, by role; the evaluation maps roles to column names.
+enum class InputRole : uint8_t { kLabel, kPrediction };
+
+/// What a metric computes from: the class list and the intermediates it declared, computed
+/// for one slice. Pointers are null for intermediates no planned metric declared.
+struct MetricContext {
+  const std::vector<std::string>* classes = nullptr;
+  const ConfusionMatrix* confusion_matrix = nullptr;
+};
+
+/// Parameters a metric accepts.
+struct ParamSpec {
+  std::string name;
+  std::optional<double> default_value;  // nullopt: required
+  std::string help;
+};
+
+/// A metric plugin. It declares its name, the input columns it reads and the intermediates
+/// it depends on, and computes its outputs from those intermediates for one slice. Metrics
+/// are stateless and thread-safe; all state lives in the intermediates, which merge.
+class Metric {
+ public:
+  virtual ~Metric() = default;
+  /// The name users request (`f1_macro`); unique in a registry.
+  virtual std::string_view name() const = 0;
+  /// One line for listings.
+  virtual std::string_view summary() const = 0;
+  virtual std::vector<InputRole> inputs() const = 0;
+  virtual std::vector<Intermediate> dependencies() const = 0;
+  virtual std::vector<ParamSpec> params() const { return {}; }
+  /// True if the metric has one value per class: `precision[car]` asks for one class and
+  /// `precision` for all of them (keys `precision[bike]`, `precision[car]`, ...).
+  virtual bool per_class() const { return false; }
+  /// Appends (key, value) outputs for `spec` (parameters already checked and defaulted; for a
+  /// per-class metric, class_name is set and names a class in ctx.classes).
+  virtual void Compute(const MetricSpec& spec, const MetricContext& ctx,
+                       std::vector<std::pair<std::string, MetricValue>>* out) const = 0;
+};
+
+/// Metrics by name. Not thread-safe for Register; concurrent lookups are fine.
+class MetricRegistry {
+ public:
+  /// Adds `metric`; kAlreadyExists if its name is taken.
+  Status Register(std::unique_ptr<Metric> metric);
+  /// The metric called `name`, or nullptr.
+  const Metric* Find(std::string_view name) const;
+  /// All names, sorted.
+  std::vector<std::string> Names() const;
+
+ private:
+  std::map<std::string, std::unique_ptr<Metric>, std::less<>> metrics_;
+};
+
+/// The registry holding every built-in metric (built once, thread-safe to use).
+const MetricRegistry& BuiltinMetrics();
+
+/// One requested metric, resolved.
+struct PlannedMetric {
+  MetricSpec spec;  // parameters defaulted
+  const Metric* metric = nullptr;
+};
+
+/// What an evaluation computes: the metrics in request order (duplicates removed) and each
+/// intermediate they depend on, once.
+struct Plan {
+  std::vector<PlannedMetric> metrics;
+  std::vector<Intermediate> intermediates;
+  std::vector<InputRole> inputs;
+
+  bool Needs(Intermediate i) const;
+};
+
+/// Resolves `requests` (metric texts) against `registry`. Errors (kInvalidArgument): a
+/// syntax error, an unknown name (the message lists the known names), an unknown or missing
+/// parameter, a class selector on a metric that has no per-class values, no metric at all.
+Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::string>& requests);
+
+/// Computes the outputs of every planned metric for one slice, in plan order. A per-class
+/// metric without a class selector expands to one output per class; a selector naming a
+/// class outside `classes` is kInvalidArgument.
+Result<std::vector<std::pair<std::string, MetricValue>>> ComputeMetrics(const Plan& plan,
+                                                                        const MetricContext& ctx);
+
+}  // namespace cairn::metrics
