@@ -202,14 +202,14 @@ Result<CommitInfo> ResolveCommit(Workspace& ws, const std::string& dataset,
   return c;
 }
 
-Result<table::Table> ReadSegment(Workspace& ws, const std::string& blob_id,
-                                 const std::vector<std::string>& columns, int num_threads) {
+Result<table::Table> ReadParquetBlob(Workspace& ws, const std::string& blob_id,
+                                     const std::vector<std::string>& columns, int num_threads) {
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, ws.blobs().GetBlob(blob_id));
   table::ReadOptions ro;
   ro.parquet.columns = columns;
   ro.num_threads = num_threads;
-  CAIRN_ASSIGN_OR_RETURN(auto reader, table::OpenParquetReader(
-                                          MemoryRandomAccessFile(bytes, "segment " + blob_id), ro));
+  CAIRN_ASSIGN_OR_RETURN(
+      auto reader, table::OpenParquetReader(MemoryRandomAccessFile(bytes, "blob " + blob_id), ro));
   return reader->ReadAll();
 }
 
@@ -280,7 +280,7 @@ Result<Hash128Set> StoredVersions(Workspace& ws, const std::vector<CommitInfo>& 
   Status first_error;
   ParallelFor(static_cast<int64_t>(segments.size()), num_threads, [&](int64_t i) {
     Result<Table> t =
-        ReadSegment(ws, segments[static_cast<size_t>(i)], {std::string(kVersionField)}, 1);
+        ReadParquetBlob(ws, segments[static_cast<size_t>(i)], {std::string(kVersionField)}, 1);
     std::lock_guard<std::mutex> lock(mu);
     if (!t.ok()) {
       if (first_error.ok()) first_error = t.status();

@@ -59,9 +59,10 @@ Result<std::vector<table::Field>> DatasetTags(Workspace& ws, const std::string& 
 /// characters. kNotFound / kInvalidArgument (ambiguous) otherwise.
 Result<CommitInfo> ResolveCommit(Workspace& ws, const std::string& dataset, const std::string& ref);
 
-/// Reads a stored segment (verifying its hash), only `columns` when not empty.
-Result<table::Table> ReadSegment(Workspace& ws, const std::string& blob_id,
-                                 const std::vector<std::string>& columns, int num_threads);
+/// Reads a stored Parquet blob (a segment or a snapshot's versions table), verifying its
+/// hash; only `columns` when not empty.
+Result<table::Table> ReadParquetBlob(Workspace& ws, const std::string& blob_id,
+                                     const std::vector<std::string>& columns, int num_threads);
 
 /// What to ingest and how.
 struct IngestOptions {

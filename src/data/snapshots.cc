@@ -125,17 +125,6 @@ Result<std::string> ParquetBytes(const Table& t, int num_threads) {
   return bytes;
 }
 
-Result<Table> ParquetFromBlob(Workspace& ws, const std::string& id,
-                              const std::vector<std::string>& columns, int num_threads) {
-  CAIRN_ASSIGN_OR_RETURN(std::string bytes, ws.blobs().GetBlob(id));
-  table::ReadOptions ro;
-  ro.parquet.columns = columns;
-  ro.num_threads = num_threads;
-  CAIRN_ASSIGN_OR_RETURN(auto reader,
-                         table::OpenParquetReader(MemoryRandomAccessFile(bytes, "blob " + id), ro));
-  return reader->ReadAll();
-}
-
 // The length of the prefix every value of the string column `key` shares.
 size_t CommonKeyPrefix(const Column& key) {
   if (key.size() == 0) return 0;
@@ -756,12 +745,12 @@ Result<table::Table> ReadSnapshotVersions(Workspace& ws, const SnapshotInfo& sna
                                           const std::string& split) {
   if (!split.empty()) {
     CAIRN_ASSIGN_OR_RETURN(const SplitInfo* s, FindSplit(snap, split));
-    return ParquetFromBlob(ws, s->versions_object, {}, 0);
+    return ReadParquetBlob(ws, s->versions_object, {}, 0);
   }
   Table all;
   bool first = true;
   for (const SplitInfo& s : snap.splits) {
-    CAIRN_ASSIGN_OR_RETURN(Table t, ParquetFromBlob(ws, s.versions_object, {}, 0));
+    CAIRN_ASSIGN_OR_RETURN(Table t, ReadParquetBlob(ws, s.versions_object, {}, 0));
     Column name(DataType::String());
     name.Reserve(t.num_rows());
     for (int64_t i = 0; i < t.num_rows(); ++i) name.AppendString(s.name);
@@ -804,7 +793,7 @@ Result<SnapshotDiff> DiffSnapshots(Workspace& ws, const SnapshotInfo& a, const S
     std::unordered_map<std::string, Entry> m;
     for (const SplitInfo& sp : s.splits) {
       CAIRN_ASSIGN_OR_RETURN(
-          Table t, ParquetFromBlob(ws, sp.versions_object,
+          Table t, ReadParquetBlob(ws, sp.versions_object,
                                    {std::string(kKeyField), std::string(kVersionField)}, 0));
       for (int64_t r = 0; r < t.num_rows(); ++r) {
         m[std::string(t.column(0).String(r))] = {std::string(t.column(1).String(r)), sp.name};
