@@ -35,6 +35,9 @@ std::string FormatValue(const MetricValue& v) {
       }
       return text;
     }
+    case MetricValue::Kind::kCurve:
+      return "(curve of " + std::to_string(v.curve.empty() ? 0 : v.curve[0].values.size()) +
+             " points)";
     case MetricValue::Kind::kNull:
       return "null (" + v.reason + ")";
   }
@@ -91,9 +94,11 @@ int RunEvalRun(const Invocation& inv) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& [key, value] : result->overall) rows.push_back({"", key, FormatValue(value)});
-  for (const auto& slice : result->slices) {
-    for (const auto& [key, value] : slice.outputs) {
-      rows.push_back({result->slice_column + "=" + slice.value, key, FormatValue(value)});
+  for (const auto& slicing : result->slicings) {
+    for (const auto& slice : slicing.slices) {
+      for (const auto& [key, value] : slice.outputs) {
+        rows.push_back({slicing.Name() + "=" + slice.Key(), key, FormatValue(value)});
+      }
     }
   }
   Write(inv.out, std::to_string(result->rows) + " rows, " + std::to_string(result->classes.size()) +

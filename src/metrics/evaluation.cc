@@ -18,88 +18,7 @@ bool ParseInt(std::string_view text, int64_t* value) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-void AppendValue(const MetricValue& v, std::string* out) {
-  switch (v.kind) {
-    case MetricValue::Kind::kNumber:
-      *out += table::FormatDouble(v.number);
-      return;
-    case MetricValue::Kind::kCount:
-      *out += std::to_string(v.count);
-      return;
-    case MetricValue::Kind::kMatrix: {
-      *out += '[';
-      for (size_t r = 0; r < v.matrix.size(); ++r) {
-        if (r > 0) *out += ',';
-        *out += '[';
-        for (size_t c = 0; c < v.matrix[r].size(); ++c) {
-          if (c > 0) *out += ',';
-          *out += std::to_string(v.matrix[r][c]);
-        }
-        *out += ']';
-      }
-      *out += ']';
-      return;
-    }
-    case MetricValue::Kind::kNull:
-      *out += "null";
-      return;
-  }
-}
-
-void AppendOutputs(const MetricOutputs& outputs, std::string* out) {
-  *out += '{';
-  bool first = true;
-  bool any_null = false;
-  for (const auto& [key, value] : outputs) {
-    if (!first) *out += ',';
-    first = false;
-    AppendJsonString(key, out);
-    *out += ':';
-    AppendValue(value, out);
-    any_null = any_null || value.kind == MetricValue::Kind::kNull;
-  }
-  if (any_null) {
-    if (!first) *out += ',';
-    *out += "\"null_reasons\":{";
-    bool first_reason = true;
-    for (const auto& [key, value] : outputs) {
-      if (value.kind != MetricValue::Kind::kNull) continue;
-      if (!first_reason) *out += ',';
-      first_reason = false;
-      AppendJsonString(key, out);
-      *out += ':';
-      AppendJsonString(value.reason, out);
-    }
-    *out += '}';
-  }
-  *out += '}';
-}
-
 }  // namespace
-
-std::string EvaluationResultToJson(const EvaluationResult& result) {
-  std::string out = "{\"classes\":[";
-  for (size_t i = 0; i < result.classes.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendJsonString(result.classes[i], &out);
-  }
-  out += "],\"rows\":" + std::to_string(result.rows) + ",\"overall\":";
-  AppendOutputs(result.overall, &out);
-  out += ",\"slices\":{";
-  if (!result.slice_column.empty()) {
-    AppendJsonString(result.slice_column, &out);
-    out += ":{";
-    for (size_t i = 0; i < result.slices.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendJsonString(result.slices[i].value, &out);
-      out += ':';
-      AppendOutputs(result.slices[i].outputs, &out);
-    }
-    out += '}';
-  }
-  out += "}}";
-  return out;
-}
 
 ClassificationEvaluation::ClassificationEvaluation(ClassificationOptions options, Plan plan)
     : options_(std::move(options)), plan_(std::move(plan)) {}
@@ -326,7 +245,6 @@ Result<EvaluationResult> ClassificationEvaluation::Finish() const {
   };
   result.rows = overall_.rows;
   CAIRN_ASSIGN_OR_RETURN(result.overall, outputs(overall_));
-  result.slice_column = options_.slice_column;
 
   std::vector<size_t> slice_order(slices_.size());
   std::iota(slice_order.begin(), slice_order.end(), 0);
@@ -337,12 +255,17 @@ Result<EvaluationResult> ClassificationEvaluation::Finish() const {
     if (x.is_int && y.is_int) return x.int_value < y.int_value;
     return x.text < y.text;
   });
-  for (size_t i : slice_order) {
-    EvaluationResult::Slice slice;
-    slice.value = slice_keys_[i].text;
-    slice.rows = slices_[i].rows;
-    CAIRN_ASSIGN_OR_RETURN(slice.outputs, outputs(slices_[i]));
-    result.slices.push_back(std::move(slice));
+  if (!options_.slice_column.empty()) {
+    EvaluationResult::Slicing slicing;
+    slicing.columns = {options_.slice_column};
+    for (size_t i : slice_order) {
+      EvaluationResult::Slice slice;
+      slice.values = {slice_keys_[i].text};
+      slice.rows = slices_[i].rows;
+      CAIRN_ASSIGN_OR_RETURN(slice.outputs, outputs(slices_[i]));
+      slicing.slices.push_back(std::move(slice));
+    }
+    result.slicings.push_back(std::move(slicing));
   }
   return result;
 }

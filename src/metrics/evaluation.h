@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "metrics/confusion_matrix.h"
 #include "metrics/metric.h"
+#include "metrics/result.h"
 #include "table/table.h"
 
 namespace cairn::metrics {
@@ -28,33 +29,6 @@ struct ClassificationOptions {
   /// evaluate every group as well as the whole input. Empty: no slices.
   std::string slice_column;
 };
-
-/// The metric outputs of one slice, keyed by output name, in plan order.
-using MetricOutputs = std::vector<std::pair<std::string, MetricValue>>;
-
-/// The outcome of an evaluation.
-struct EvaluationResult {
-  std::vector<std::string> classes;
-  int64_t rows = 0;
-  MetricOutputs overall;
-  std::string slice_column;
-  /// (slice value, rows, outputs), sorted by value (numerically for int64 columns, null
-  /// last).
-  struct Slice {
-    std::string value;
-    int64_t rows = 0;
-    MetricOutputs outputs;
-  };
-  std::vector<Slice> slices;
-};
-
-/// The result as one JSON document:
-///   {"classes": [...], "rows": N, "overall": {name: value, ...},
-///    "slices": {"weather": {"rain": {name: value, ...}}}}
-/// A matrix is an array of rows; a null value is null, and its reason is listed under
-/// "null_reasons": {name: reason} in the same object. Numbers are in shortest round-trip
-/// form, so parsing them gives back the exact doubles.
-std::string EvaluationResultToJson(const EvaluationResult& result);
 
 /// A classification evaluation in progress: the mergeable partial state of every slice (one
 /// confusion matrix per slice when a planned metric needs it), fed batch by batch. Several

@@ -31,6 +31,21 @@ MetricValue MetricValue::Matrix(std::vector<std::vector<int64_t>> rows) {
   return m;
 }
 
+MetricValue MetricValue::Curve(std::vector<CurveSeries> series) {
+  MetricValue m;
+  m.kind = Kind::kCurve;
+  m.curve = std::move(series);
+  return m;
+}
+
+bool CurveSeries::operator==(const CurveSeries& o) const {
+  if (name != o.name || values.size() != o.values.size()) return false;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (std::bit_cast<uint64_t>(values[i]) != std::bit_cast<uint64_t>(o.values[i])) return false;
+  }
+  return true;
+}
+
 MetricValue MetricValue::Null(std::string reason) {
   MetricValue m;
   m.kind = Kind::kNull;
@@ -48,6 +63,8 @@ bool MetricValue::operator==(const MetricValue& o) const {
       return count == o.count;
     case Kind::kMatrix:
       return matrix == o.matrix;
+    case Kind::kCurve:
+      return curve == o.curve;
     case Kind::kNull:
       return reason == o.reason;
   }

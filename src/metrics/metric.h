@@ -14,19 +14,30 @@
 
 namespace cairn::metrics {
 
+/// One named series of a curve (`recall`, `precision`, `count` ...). NaN marks a point without
+/// a value (an empty calibration bin); it is written as null.
+struct CurveSeries {
+  std::string name;
+  std::vector<double> values;
+  bool operator==(const CurveSeries& o) const;
+};
+
 /// The value of one named metric output for one slice: a number, an integer count, a matrix
-/// of counts, or null with a reason (a metric undefined on this slice; never NaN).
+/// of counts, a curve (parallel named series, e.g. recall and precision), or null with a
+/// reason (a metric undefined on this slice; never NaN).
 struct MetricValue {
-  enum class Kind : uint8_t { kNumber, kCount, kMatrix, kNull };
+  enum class Kind : uint8_t { kNumber, kCount, kMatrix, kCurve, kNull };
   Kind kind = Kind::kNull;
   double number = 0;
   int64_t count = 0;
   std::vector<std::vector<int64_t>> matrix;  // rows = true class, columns = predicted class
+  std::vector<CurveSeries> curve;            // all series have the same length
   std::string reason;                        // why the value is null
 
   static MetricValue Number(double v);
   static MetricValue Count(int64_t v);
   static MetricValue Matrix(std::vector<std::vector<int64_t>> m);
+  static MetricValue Curve(std::vector<CurveSeries> series);
   static MetricValue Null(std::string reason);
   bool operator==(const MetricValue& o) const;
 };
@@ -89,6 +100,9 @@ class Metric {
   virtual std::vector<InputRole> inputs() const = 0;
   virtual std::vector<Intermediate> dependencies() const = 0;
   virtual std::vector<ParamSpec> params() const { return {}; }
+  /// Whether a larger value is better (accuracy) or worse (log_loss, mse); comparisons of
+  /// two evaluations use it to tell regressions from improvements.
+  virtual bool higher_is_better() const { return true; }
   /// True if the metric has one value per class: `precision[car]` asks for one class and
   /// `precision` for all of them (keys `precision[bike]`, `precision[car]`, ...).
   virtual bool per_class() const { return false; }

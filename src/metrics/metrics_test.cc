@@ -122,15 +122,19 @@ TEST(EvaluationTest, UndefinedValuesAreNullWithAReason) {
       StringTable({"label", "pred", "w"}, {{"a", "a", "b"}, {"a", "a", "a"}, {"x", "x", "y"}});
   auto r = Evaluate(t, {"cohen_kappa", "mcc"}, "w");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(r->slices.size(), 2u);
-  EXPECT_EQ(r->slices[0].value, "x");
-  const MetricValue* kappa = Find(r->slices[0].outputs, "cohen_kappa");
+  ASSERT_EQ(r->slicings.size(), 1u);
+  const auto& slices = r->slicings[0].slices;
+  ASSERT_EQ(slices.size(), 2u);
+  EXPECT_EQ(slices[0].values, std::vector<std::string>{"x"});
+  const MetricValue* kappa = Find(slices[0].outputs, "cohen_kappa");
   EXPECT_EQ(kappa->kind, MetricValue::Kind::kNull);
   EXPECT_NE(kappa->reason.find("all one class"), std::string::npos);
-  EXPECT_EQ(Find(r->slices[0].outputs, "mcc")->number, 0.0);  // scikit-learn's convention
+  EXPECT_EQ(Find(slices[0].outputs, "mcc")->number, 0.0);  // scikit-learn's convention
   std::string json = EvaluationResultToJson(*r);
-  EXPECT_NE(json.find("\"x\":{\"cohen_kappa\":null,\"mcc\":0,\"null_reasons\":{\"cohen_kappa\":"),
-            std::string::npos)
+  EXPECT_NE(
+      json.find(
+          "\"x\":{\"rows\":2,\"cohen_kappa\":null,\"mcc\":0,\"null_reasons\":{\"cohen_kappa\":"),
+      std::string::npos)
       << json;
   EXPECT_EQ(json.find("nan"), std::string::npos) << json;
 }

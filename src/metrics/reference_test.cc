@@ -122,11 +122,12 @@ void ExpectMatchesReference(const ReferenceCase& rc, const EvaluationResult& r) 
   EXPECT_EQ(r.classes, rc.classes);
   ExpectMatches(rc.name + " overall", r.overall, rc.expected["overall"]);
   dom::object slices = rc.expected["slices"];
-  ASSERT_EQ(r.slices.size(), slices.size());
-  for (const EvaluationResult::Slice& s : r.slices) {
+  ASSERT_EQ(r.slicings.size(), 1u);
+  ASSERT_EQ(r.slicings[0].slices.size(), slices.size());
+  for (const EvaluationResult::Slice& s : r.slicings[0].slices) {
     dom::element want;
-    ASSERT_EQ(slices[s.value].get(want), simdjson::SUCCESS) << "unexpected slice " << s.value;
-    ExpectMatches(rc.name + " slice " + s.value, s.outputs, want);
+    ASSERT_EQ(slices[s.Key()].get(want), simdjson::SUCCESS) << "unexpected slice " << s.Key();
+    ExpectMatches(rc.name + " slice " + s.Key(), s.outputs, want);
   }
 }
 
@@ -174,10 +175,15 @@ TEST(ReferenceTest, MergedShardsEqualOnePassBitForBit) {
       EXPECT_EQ(got.classes, expected.classes);
       EXPECT_EQ(got.rows, expected.rows);
       EXPECT_EQ(got.overall, expected.overall);
-      ASSERT_EQ(got.slices.size(), expected.slices.size());
-      for (size_t i = 0; i < got.slices.size(); ++i) {
-        EXPECT_EQ(got.slices[i].value, expected.slices[i].value);
-        EXPECT_EQ(got.slices[i].outputs, expected.slices[i].outputs);
+      ASSERT_EQ(got.slicings.size(), expected.slicings.size());
+      for (size_t s = 0; s < got.slicings.size(); ++s) {
+        const auto& a = got.slicings[s].slices;
+        const auto& b = expected.slicings[s].slices;
+        ASSERT_EQ(a.size(), b.size());
+        for (size_t i = 0; i < a.size(); ++i) {
+          EXPECT_EQ(a[i].values, b[i].values);
+          EXPECT_EQ(a[i].outputs, b[i].outputs);
+        }
       }
       EXPECT_EQ(EvaluationResultToJson(got), EvaluationResultToJson(expected));
     }
