@@ -59,16 +59,16 @@ int RunEvalRun(const Invocation& inv) {
   if (!requests.ok()) return inv.UsageError(requests.status().message());
   auto plan = metrics::MakePlan(metrics::BuiltinMetrics(), *requests);
   if (!plan.ok()) return inv.UsageError(plan.status().message());
-  metrics::ClassificationOptions options;
+  metrics::EvaluationOptions options;
   options.label_column = *label;
   options.prediction_column = *pred;
-  if (auto by = inv.args.Get("by")) options.slice_column = *by;
+  if (auto by = inv.args.Get("by")) options.slicings = {{*by}};
   if (auto classes = inv.args.Get("classes")) {
     auto list = SplitList("classes", *classes);
     if (!list.ok()) return inv.UsageError(list.status().message());
     options.classes = std::move(*list);
   }
-  auto eval = metrics::ClassificationEvaluation::Make(std::move(options), std::move(*plan));
+  auto eval = metrics::Evaluation::Make(std::move(options), std::move(*plan));
   if (!eval.ok()) return inv.UsageError(eval.status().message());
 
   auto reader = table::OpenTableReader(*input);

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "metrics/score_metrics.h"
+
 namespace cairn::metrics {
 namespace {
 
@@ -256,6 +258,8 @@ const MetricRegistry& BuiltinMetrics() {
   static const MetricRegistry* const kRegistry = [] {
     auto* registry = new MetricRegistry();
     Status s = RegisterClassificationMetrics(registry);
+    if (s.ok()) s = RegisterScoreMetrics(registry);
+    if (s.ok()) s = RegisterRegressionMetrics(registry);
     if (!s.ok()) std::abort();  // two built-in metrics with one name: a bug
     return registry;
   }();

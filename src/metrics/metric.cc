@@ -177,6 +177,12 @@ std::string_view IntermediateName(Intermediate i) {
   switch (i) {
     case Intermediate::kConfusionMatrix:
       return "confusion_matrix";
+    case Intermediate::kRanking:
+      return "ranking";
+    case Intermediate::kProbability:
+      return "probability";
+    case Intermediate::kRegression:
+      return "regression";
   }
   return "?";
 }
@@ -262,7 +268,8 @@ Result<std::vector<std::pair<std::string, MetricValue>>> ComputeMetrics(const Pl
   std::vector<std::pair<std::string, MetricValue>> out;
   const std::vector<std::string>& classes = *ctx.classes;
   for (const PlannedMetric& planned : plan.metrics) {
-    if (!planned.metric->per_class()) {
+    if (!planned.metric->per_class() ||
+        (!planned.spec.class_name && planned.metric->aggregate_without_class())) {
       planned.metric->Compute(planned.spec, ctx, &out);
       continue;
     }

@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "metrics/confusion_matrix.h"
+#include "metrics/intermediates.h"
 
 namespace cairn::metrics {
 
@@ -65,19 +66,33 @@ Result<std::vector<std::string>> SplitMetricList(std::string_view text);
 
 /// Intermediates shared by metrics. Each is computed once per slice, whatever the number of
 /// metrics that read it.
-enum class Intermediate : uint8_t { kConfusionMatrix };
+enum class Intermediate : uint8_t {
+  kConfusionMatrix,  // classification: counts of (label, predicted class)
+  kRanking,          // classification scores: per-class rankings (ROC AUC, AP, curves)
+  kProbability,      // classification scores: log loss, Brier, calibration, top-k ranks
+  kRegression,       // regression: error sums, median absolute error, deviations
+};
 
-/// "confusion_matrix".
+/// "confusion_matrix", "ranking", "probability", "regression".
 std::string_view IntermediateName(Intermediate i);
 
 /// The columns a metric reads, by role; the evaluation maps roles to column names.
-enum class InputRole : uint8_t { kLabel, kPrediction };
+enum class InputRole : uint8_t {
+  kLabel,       // the true class, or the true value for regression
+  kPrediction,  // the predicted class, or the predicted value for regression
+  kScores,      // per-class scores (probabilities), or the positive class's for binary
+};
 
 /// What a metric computes from: the class list and the intermediates it declared, computed
 /// for one slice. Pointers are null for intermediates no planned metric declared.
 struct MetricContext {
   const std::vector<std::string>* classes = nullptr;
+  /// Binary evaluations: the index of the positive class in `classes`; -1 otherwise.
+  int positive_class = -1;
   const ConfusionMatrix* confusion_matrix = nullptr;
+  const RankingStats* ranking = nullptr;
+  const ProbabilityStats* probability = nullptr;
+  const RegressionStats* regression = nullptr;
 };
 
 /// Parameters a metric accepts.
@@ -106,6 +121,10 @@ class Metric {
   /// True if the metric has one value per class: `precision[car]` asks for one class and
   /// `precision` for all of them (keys `precision[bike]`, `precision[car]`, ...).
   virtual bool per_class() const { return false; }
+  /// For a per-class metric: true if a request without a class is one aggregate value
+  /// (`roc_auc` is the macro average, `roc_auc[car]` one class) rather than one output per
+  /// class; Compute then gets a spec without class_name.
+  virtual bool aggregate_without_class() const { return false; }
   /// Appends (key, value) outputs for `spec` (parameters already checked and defaulted; for a
   /// per-class metric, class_name is set and names a class in ctx.classes).
   virtual void Compute(const MetricSpec& spec, const MetricContext& ctx,

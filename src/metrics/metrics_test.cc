@@ -25,13 +25,13 @@ Result<EvaluationResult> Evaluate(const Table& table, const std::vector<std::str
                                   const std::string& slice_column = "",
                                   const std::vector<std::string>& classes = {}) {
   CAIRN_ASSIGN_OR_RETURN(Plan plan, MakePlan(BuiltinMetrics(), metrics));
-  ClassificationOptions options;
+  EvaluationOptions options;
   options.label_column = "label";
   options.prediction_column = "pred";
-  options.slice_column = slice_column;
+  if (!slice_column.empty()) options.slicings = {{slice_column}};
   options.classes = classes;
-  CAIRN_ASSIGN_OR_RETURN(ClassificationEvaluation eval,
-                         ClassificationEvaluation::Make(options, std::move(plan)));
+  CAIRN_ASSIGN_OR_RETURN(Evaluation eval,
+                         Evaluation::Make(options, std::move(plan)));
   CAIRN_RETURN_IF_ERROR(eval.Add(table));
   return eval.Finish();
 }
@@ -67,7 +67,7 @@ TEST(PlanTest, UnknownMetricListsKnownNames) {
   ASSERT_FALSE(plan.ok());
   const std::string& message = plan.status().message();
   EXPECT_NE(message.find("unknown metric 'f2_score'"), std::string::npos) << message;
-  EXPECT_NE(message.find("known metrics: accuracy, balanced_accuracy"), std::string::npos)
+  EXPECT_NE(message.find("known metrics: accuracy, average_precision, balanced_accuracy"), std::string::npos)
       << message;
   EXPECT_NE(message.find("recall_weighted"), std::string::npos) << message;
 }
