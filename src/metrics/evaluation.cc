@@ -106,8 +106,8 @@ struct SliceState {
 // states.
 struct SlicingState {
   std::vector<std::string> columns;
-  std::vector<ValueDictionary> dictionaries;  // one per column
-  std::vector<std::vector<int>> slice_values;  // slice -> value id per column
+  std::vector<ValueDictionary> dictionaries;        // one per column
+  std::vector<std::vector<int>> slice_values;       // slice -> value id per column
   std::unordered_map<uint64_t, int> slice_of_pair;  // two columns: (id0 << 32 | id1) -> slice
   std::vector<int> slice_of_value;                  // one column: value id -> slice
   std::vector<SliceState> states;
@@ -150,8 +150,8 @@ struct RankAccumulator {
 
 void FlushBlock(RankAccumulator* a, int64_t positives, int64_t negatives) {
   if (!a->open) return;
-  a->auc_twice += static_cast<__int128>(a->block_neg) * (2 * static_cast<__int128>(a->tp) +
-                                                         a->block_pos);
+  a->auc_twice +=
+      static_cast<__int128>(a->block_neg) * (2 * static_cast<__int128>(a->tp) + a->block_pos);
   a->tp += a->block_pos;
   a->fp += a->block_neg;
   double precision = static_cast<double>(a->tp) / static_cast<double>(a->tp + a->fp);
@@ -240,7 +240,7 @@ struct Evaluation::State {
   std::vector<std::string> requests;
   bool classification = true;
   bool needs_confusion = false;
-  bool needs_rows = false;       // keep per-row labels/scores/values
+  bool needs_rows = false;         // keep per-row labels/scores/values
   bool derive_prediction = false;  // predicted class from the scores
 
   LabelKind label_kind = LabelKind::kUnknown;
@@ -375,9 +375,8 @@ Result<Evaluation> Evaluation::Make(EvaluationOptions options, Plan plan) {
     }
   }
   bool needs_scores = plan.Needs(Intermediate::kRanking) || plan.Needs(Intermediate::kProbability);
-  bool reads_prediction =
-      std::find(plan.inputs.begin(), plan.inputs.end(), InputRole::kPrediction) !=
-      plan.inputs.end();
+  bool reads_prediction = std::find(plan.inputs.begin(), plan.inputs.end(),
+                                    InputRole::kPrediction) != plan.inputs.end();
   if (options.label_column.empty()) return Status::InvalidArgument("no label column given");
   if (options.task == Task::kBinary) {
     if (options.positive_class.empty()) options.positive_class = "1";
@@ -415,10 +414,10 @@ Result<Evaluation> Evaluation::Make(EvaluationOptions options, Plan plan) {
     }
   }
   if (reads_prediction && options.prediction_column.empty()) {
-    bool can_derive = !regression && !options.score_columns.empty() && !options.classes.empty() &&
-                      (options.task == Task::kMulticlass
-                           ? options.score_columns.size() == options.classes.size()
-                           : options.score_columns.size() == 1);
+    bool can_derive =
+        !regression && !options.score_columns.empty() && !options.classes.empty() &&
+        (options.task == Task::kMulticlass ? options.score_columns.size() == options.classes.size()
+                                           : options.score_columns.size() == 1);
     if (!can_derive) {
       return Status::InvalidArgument(
           "the metrics need a prediction column (or score columns and the class list)");
@@ -577,13 +576,12 @@ Status Evaluation::State::AddClassification(const table::Table& batch) {
           c->Format(i) + "' is not in the class list");
     }
     if (options.task == Task::kBinary && class_names.size() > 2) {
-      return Status::InvalidArgument(RowText(row) + ": a third class '" +
-                                     class_names.back() + "' in a binary evaluation");
+      return Status::InvalidArgument(RowText(row) + ": a third class '" + class_names.back() +
+                                     "' in a binary evaluation");
     }
     Count(&overall, t, p);
     for (size_t s = 0; s < slicings.size(); ++s) {
-      Count(&slicings[s].states[static_cast<size_t>(slice_ids[s][static_cast<size_t>(i)])], t,
-            p);
+      Count(&slicings[s].states[static_cast<size_t>(slice_ids[s][static_cast<size_t>(i)])], t, p);
     }
     if (needs_rows) {
       row_label.push_back(t);
@@ -625,8 +623,8 @@ Status Evaluation::State::AddRegression(const table::Table& batch) {
       }
       v[k] = c->type().kind == TypeKind::kInt64 ? static_cast<double>(c->Int(i)) : c->Double(i);
       if (!std::isfinite(v[k])) {
-        return Status::InvalidArgument(RowText(first_row + i + 1) + ": column '" + name +
-                                       "' is " + c->Format(i) + " (values must be finite)");
+        return Status::InvalidArgument(RowText(first_row + i + 1) + ": column '" + name + "' is " +
+                                       c->Format(i) + " (values must be finite)");
       }
     }
     ++overall.rows;
@@ -705,8 +703,7 @@ Status Evaluation::Merge(const Evaluation& other_eval) {
   if (a.needs_rows) {
     for (int32_t t : b.row_label) a.row_label.push_back(class_map[static_cast<size_t>(t)]);
     for (size_t k = 0; k < a.row_scores.size(); ++k) {
-      a.row_scores[k].insert(a.row_scores[k].end(), b.row_scores[k].begin(),
-                             b.row_scores[k].end());
+      a.row_scores[k].insert(a.row_scores[k].end(), b.row_scores[k].begin(), b.row_scores[k].end());
     }
     a.row_value.insert(a.row_value.end(), b.row_value.begin(), b.row_value.end());
     a.row_prediction.insert(a.row_prediction.end(), b.row_prediction.begin(),
@@ -735,14 +732,16 @@ std::vector<RankingStats> Evaluation::State::ComputeRankings(const std::vector<i
   std::vector<int64_t> label_counts(static_cast<size_t>(groups) * static_cast<size_t>(num_classes));
   for (size_t r = 0; r < n; ++r) {
     ForEachGroup(r, bases, [&](int g) {
-      ++label_counts[static_cast<size_t>(g) * static_cast<size_t>(num_classes) + static_cast<size_t>(row_label[r])];
+      ++label_counts[static_cast<size_t>(g) * static_cast<size_t>(num_classes) +
+                     static_cast<size_t>(row_label[r])];
     });
   }
   std::vector<int64_t> group_rows(static_cast<size_t>(groups));
   for (int g = 0; g < groups; ++g) {
     for (int c = 0; c < num_classes; ++c) {
       group_rows[static_cast<size_t>(g)] +=
-          label_counts[static_cast<size_t>(g) * static_cast<size_t>(num_classes) + static_cast<size_t>(c)];
+          label_counts[static_cast<size_t>(g) * static_cast<size_t>(num_classes) +
+                       static_cast<size_t>(c)];
     }
   }
   // The ranked classes: each class's score column, or the positive class's for binary.
@@ -763,8 +762,10 @@ std::vector<RankingStats> Evaluation::State::ComputeRankings(const std::vector<i
     std::vector<int64_t> neg(static_cast<size_t>(groups));
     for (int g = 0; g < groups; ++g) {
       pos[static_cast<size_t>(g)] =
-          label_counts[static_cast<size_t>(g) * static_cast<size_t>(num_classes) + static_cast<size_t>(c)];
-      neg[static_cast<size_t>(g)] = group_rows[static_cast<size_t>(g)] - pos[static_cast<size_t>(g)];
+          label_counts[static_cast<size_t>(g) * static_cast<size_t>(num_classes) +
+                       static_cast<size_t>(c)];
+      neg[static_cast<size_t>(g)] =
+          group_rows[static_cast<size_t>(g)] - pos[static_cast<size_t>(g)];
       acc[static_cast<size_t>(g)].pr_best.assign(kCurvePoints, 0.0);
       acc[static_cast<size_t>(g)].roc_best.assign(kCurvePoints, 0.0);
     }
@@ -840,8 +841,8 @@ std::vector<ProbabilityStats> Evaluation::State::ComputeProbabilities(
     }
     return acc;
   };
-  int chunks = std::max(1, std::min<int>(ResolveThreads(threads) * 4,
-                                         static_cast<int>(n / 65536) + 1));
+  int chunks =
+      std::max(1, std::min<int>(ResolveThreads(threads) * 4, static_cast<int>(n / 65536) + 1));
   std::vector<std::vector<ProbabilityAccumulator>> partial(static_cast<size_t>(chunks));
   // The output-order position of every class: the tie order of ranks follows it.
   ParallelFor(chunks, threads, [&](int64_t chunk) {
@@ -898,7 +899,8 @@ std::vector<ProbabilityStats> Evaluation::State::ComputeProbabilities(
       for (int k = 0; k < num; ++k) {
         double v = p[static_cast<size_t>(k)];
         if (top < 0 || v > confidence ||
-            (v == confidence && new_index[static_cast<size_t>(k)] < new_index[static_cast<size_t>(top)])) {
+            (v == confidence &&
+             new_index[static_cast<size_t>(k)] < new_index[static_cast<size_t>(top)])) {
           top = k;
           confidence = v;
         }
@@ -912,7 +914,8 @@ std::vector<ProbabilityStats> Evaluation::State::ComputeProbabilities(
         ++a.rank_counts[static_cast<size_t>(rank)];
         if (threshold_hit) ++a.threshold_hits;
         for (auto& [bins, list] : a.calibration) {
-          ProbabilityAccumulator::Bin& bin = list[static_cast<size_t>(CalibrationBinOf(confidence, bins))];
+          ProbabilityAccumulator::Bin& bin =
+              list[static_cast<size_t>(CalibrationBinOf(confidence, bins))];
           ++bin.count;
           bin.confidence.Add(confidence);
           if (correct) ++bin.correct;
@@ -923,7 +926,8 @@ std::vector<ProbabilityStats> Evaluation::State::ComputeProbabilities(
   });
   std::vector<ProbabilityAccumulator> total = fresh();
   for (const auto& part : partial) {
-    for (int g = 0; g < groups; ++g) total[static_cast<size_t>(g)].Merge(part[static_cast<size_t>(g)]);
+    for (int g = 0; g < groups; ++g)
+      total[static_cast<size_t>(g)].Merge(part[static_cast<size_t>(g)]);
   }
   std::vector<ProbabilityStats> out(static_cast<size_t>(groups));
   for (int g = 0; g < groups; ++g) {
@@ -1114,8 +1118,7 @@ Result<EvaluationResult> Evaluation::Finish() const {
             st.dictionaries[c].values[static_cast<size_t>(st.slice_values[i][c])].text);
       }
       slice.rows = st.states[i].rows;
-      CAIRN_ASSIGN_OR_RETURN(slice.outputs,
-                             outputs(st.states[i], bases[k] + static_cast<int>(i)));
+      CAIRN_ASSIGN_OR_RETURN(slice.outputs, outputs(st.states[i], bases[k] + static_cast<int>(i)));
       slicing.slices.push_back(std::move(slice));
     }
     result.slicings.push_back(std::move(slicing));

@@ -60,7 +60,8 @@ void ExactSum::Merge(const ExactSum& other) {
   ExactSum o = other;
   o.Normalize();
   Normalize();
-  for (int i = 0; i < kLimbs; ++i) limbs_[static_cast<size_t>(i)] += o.limbs_[static_cast<size_t>(i)];
+  for (int i = 0; i < kLimbs; ++i)
+    limbs_[static_cast<size_t>(i)] += o.limbs_[static_cast<size_t>(i)];
   Normalize();
   nan_ += o.nan_;
   pos_inf_ += o.pos_inf_;

@@ -30,8 +30,7 @@ Result<EvaluationResult> Evaluate(const Table& table, const std::vector<std::str
   options.prediction_column = "pred";
   if (!slice_column.empty()) options.slicings = {{slice_column}};
   options.classes = classes;
-  CAIRN_ASSIGN_OR_RETURN(Evaluation eval,
-                         Evaluation::Make(options, std::move(plan)));
+  CAIRN_ASSIGN_OR_RETURN(Evaluation eval, Evaluation::Make(options, std::move(plan)));
   CAIRN_RETURN_IF_ERROR(eval.Add(table));
   return eval.Finish();
 }
@@ -67,7 +66,8 @@ TEST(PlanTest, UnknownMetricListsKnownNames) {
   ASSERT_FALSE(plan.ok());
   const std::string& message = plan.status().message();
   EXPECT_NE(message.find("unknown metric 'f2_score'"), std::string::npos) << message;
-  EXPECT_NE(message.find("known metrics: accuracy, average_precision, balanced_accuracy"), std::string::npos)
+  EXPECT_NE(message.find("known metrics: accuracy, average_precision, balanced_accuracy"),
+            std::string::npos)
       << message;
   EXPECT_NE(message.find("recall_weighted"), std::string::npos) << message;
 }

@@ -135,8 +135,8 @@ void Curve(bool pr, const MetricSpec& spec, const MetricContext& ctx, int cls, O
       return MetricValue::Curve({{"recall", Levels()}, {"precision", cr->pr_precision}});
     }
     if (cr->negatives == 0) {
-      return MetricValue::Null("undefined: only rows labelled '" +
-                               classes[static_cast<size_t>(c)] + "'");
+      return MetricValue::Null("undefined: only rows labelled '" + classes[static_cast<size_t>(c)] +
+                               "'");
     }
     return MetricValue::Curve({{"fpr", Levels()}, {"tpr", cr->roc_tpr}});
   };
@@ -330,8 +330,9 @@ Status RegisterRegressionMetrics(MetricRegistry* registry) {
     d.inputs = {InputRole::kLabel, InputRole::kPrediction};
     d.dependencies = {Intermediate::kRegression};
     d.higher_is_better = higher_is_better;
-    d.fn = [f = std::move(f)](const MetricSpec& spec, const MetricContext& ctx, int,
-                              Outputs* out) { out->emplace_back(spec.Key(), f(*ctx.regression)); };
+    d.fn = [f = std::move(f)](const MetricSpec& spec, const MetricContext& ctx, int, Outputs* out) {
+      out->emplace_back(spec.Key(), f(*ctx.regression));
+    };
     defs.push_back(std::move(d));
   };
   add("mae", "mean absolute error", false,
@@ -343,8 +344,9 @@ Status RegisterRegressionMetrics(MetricRegistry* registry) {
     if (v.kind == MetricValue::Kind::kNumber) v.number = std::sqrt(v.number);
     return v;
   });
-  add("mape", "mean absolute percentage error (a fraction; |label| below epsilon counts as epsilon)",
-      false, [](const RegressionStats& r) { return Mean(r.sum_abs_percentage_error, r.rows); });
+  add("mape",
+      "mean absolute percentage error (a fraction; |label| below epsilon counts as epsilon)", false,
+      [](const RegressionStats& r) { return Mean(r.sum_abs_percentage_error, r.rows); });
   add("median_ae", "median absolute error", false, [](const RegressionStats& r) {
     if (r.rows == 0) return Mean(0, 0);
     return MetricValue::Number(r.median_abs_error);
@@ -363,7 +365,7 @@ Status RegisterRegressionMetrics(MetricRegistry* registry) {
     return MetricValue::Number(1 - r.sum_squared_error / r.sum_squared_deviation);
   });
   add("explained_variance", "explained variance score", true, [](const RegressionStats& r) {
-    if (r.rows < 2) return MetricValue::Null("undefined: fewer than two rows");
+    if (r.rows == 0) return Mean(0, 0);
     double n = static_cast<double>(r.rows);
     double numerator = r.sum_squared_error_deviation / n;
     double denominator = r.sum_squared_deviation / n;
