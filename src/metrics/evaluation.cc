@@ -4,7 +4,11 @@
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <numeric>
+#include <type_traits>
+
+#include <zstd.h>
 
 #include "base/thread_pool.h"
 #include "metrics/exact_sum.h"
@@ -1126,11 +1130,291 @@ Result<EvaluationResult> Evaluation::Finish() const {
   return result;
 }
 
-std::string Evaluation::SerializeState() const { return {}; }
+namespace {
 
-Result<Evaluation> Evaluation::DeserializeState(std::string_view, const MetricRegistry&,
+// Little-endian fields of the state format (docs/metrics.md, "Partial states").
+constexpr std::string_view kStateMagic = "CAIRNEVALSTATE\n";
+constexpr uint32_t kStateVersion = 1;
+
+class Writer {
+ public:
+  template <typename T>
+  void Put(T v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out_.append(reinterpret_cast<const char*>(&v), sizeof(T));  // NOLINT: byte view
+  }
+  void PutString(std::string_view v) {
+    Put<uint64_t>(v.size());
+    out_.append(v);
+  }
+  void PutStrings(const std::vector<std::string>& v) {
+    Put<uint64_t>(v.size());
+    for (const std::string& x : v) PutString(x);
+  }
+  template <typename T>
+  void PutArray(const std::vector<T>& v) {
+    Put<uint64_t>(v.size());
+    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));  // NOLINT
+  }
+  std::string& out() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  template <typename T>
+  bool Get(T* v) {
+    if (in_.size() < sizeof(T)) return false;
+    std::memcpy(v, in_.data(), sizeof(T));
+    in_.remove_prefix(sizeof(T));
+    return true;
+  }
+  bool GetString(std::string* v) {
+    uint64_t n = 0;
+    if (!Get(&n) || n > in_.size()) return false;
+    v->assign(in_.data(), n);
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool GetStrings(std::vector<std::string>* v) {
+    uint64_t n = 0;
+    if (!Get(&n) || n > in_.size()) return false;
+    v->resize(n);
+    for (std::string& x : *v) {
+      if (!GetString(&x)) return false;
+    }
+    return true;
+  }
+  template <typename T>
+  bool GetArray(std::vector<T>* v) {
+    uint64_t n = 0;
+    if (!Get(&n) || n > in_.size() / sizeof(T)) return false;
+    v->resize(n);
+    std::memcpy(v->data(), in_.data(), n * sizeof(T));
+    in_.remove_prefix(n * sizeof(T));
+    return true;
+  }
+  bool done() const { return in_.empty(); }
+
+ private:
+  std::string_view in_;
+};
+
+void PutSliceState(Writer* w, const SliceState& st, bool confusion, int n) {
+  w->Put<int64_t>(st.rows);
+  if (!confusion) return;
+  for (int t = 0; t < n; ++t) {
+    for (int p = 0; p < n; ++p) {
+      w->Put<int64_t>(t < st.confusion.num_classes() && p < st.confusion.num_classes()
+                          ? st.confusion.at(t, p)
+                          : 0);
+    }
+  }
+}
+
+bool GetSliceState(Reader* r, SliceState* st, bool confusion, int n) {
+  if (!r->Get(&st->rows) || st->rows < 0) return false;
+  if (!confusion) return true;
+  st->confusion = ConfusionMatrix(n);
+  for (int t = 0; t < n; ++t) {
+    for (int p = 0; p < n; ++p) {
+      int64_t c = 0;
+      if (!r->Get(&c) || c < 0) return false;
+      st->confusion.AddCount(t, p, c);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Evaluation::SerializeState() const {
+  const State& s = *s_;
+  Writer w;
+  w.Put<uint8_t>(static_cast<uint8_t>(s.options.task));
+  w.PutString(s.options.label_column);
+  w.PutString(s.options.prediction_column);
+  w.PutStrings(s.options.score_columns);
+  w.PutString(s.options.positive_class);
+  w.PutStrings(s.options.classes);
+  w.Put<uint64_t>(s.options.slicings.size());
+  for (const auto& slicing : s.options.slicings) w.PutStrings(slicing);
+  w.PutStrings(s.requests);
+  w.Put<uint8_t>(static_cast<uint8_t>(s.label_kind));
+  w.PutStrings(s.class_names);
+  int n = static_cast<int>(s.class_names.size());
+  PutSliceState(&w, s.overall, s.needs_confusion, n);
+  for (const SlicingState& st : s.slicings) {
+    for (const ValueDictionary& dict : st.dictionaries) {
+      w.Put<uint64_t>(dict.values.size());
+      for (const SliceValue& v : dict.values) {
+        w.Put<uint8_t>(static_cast<uint8_t>(v.kind));
+        w.PutString(v.text);
+        w.Put<int64_t>(v.int_value);
+        w.Put<double>(v.float_value);
+      }
+    }
+    w.Put<uint64_t>(st.slice_values.size());
+    for (size_t i = 0; i < st.slice_values.size(); ++i) {
+      for (int id : st.slice_values[i]) w.Put<uint32_t>(static_cast<uint32_t>(id));
+      PutSliceState(&w, st.states[i], s.needs_confusion, n);
+    }
+  }
+  w.PutArray(s.row_label);
+  w.Put<uint64_t>(s.row_scores.size());
+  for (const auto& col : s.row_scores) w.PutArray(col);
+  w.PutArray(s.row_value);
+  w.PutArray(s.row_prediction);
+  for (const auto& col : s.row_slice) w.PutArray(col);
+
+  std::string body = std::move(w.out());
+  std::string out(kStateMagic);
+  Writer header;
+  header.Put<uint32_t>(kStateVersion);
+  header.Put<uint64_t>(body.size());
+  out += header.out();
+  size_t bound = ZSTD_compressBound(body.size());
+  size_t start = out.size();
+  out.resize(start + bound);
+  // The frame carries a checksum, so a damaged state is detected rather than merged.
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  size_t size = ZSTD_compress2(cctx, out.data() + start, bound, body.data(), body.size());
+  ZSTD_freeCCtx(cctx);
+  out.resize(start + (ZSTD_isError(size) != 0 ? 0 : size));
+  return out;
+}
+
+Result<Evaluation> Evaluation::DeserializeState(std::string_view bytes,
+                                                const MetricRegistry& registry,
                                                 std::string_view source) {
-  return Status::InvalidArgument(std::string(source) + ": not supported yet");
+  auto damaged = [&](std::string_view what) {
+    return Status::InvalidArgument(std::string(source) + ": not a cairn evaluation state (" +
+                                   std::string(what) + ")");
+  };
+  if (bytes.substr(0, kStateMagic.size()) != kStateMagic) return damaged("wrong magic");
+  Reader head(bytes.substr(kStateMagic.size()));
+  uint32_t version = 0;
+  uint64_t body_size = 0;
+  if (!head.Get(&version) || !head.Get(&body_size)) return damaged("truncated header");
+  if (version != kStateVersion) {
+    return damaged("format version " + std::to_string(version) + ", this cairn reads " +
+                   std::to_string(kStateVersion));
+  }
+  std::string_view compressed = bytes.substr(kStateMagic.size() + 12);
+  unsigned long long frame = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
+  if (frame != body_size || body_size > (uint64_t{1} << 40)) return damaged("bad body size");
+  std::string body(body_size, '\0');
+  size_t got = ZSTD_decompress(body.data(), body.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(got) != 0 || got != body_size) return damaged("corrupt compressed body");
+
+  Reader r(body);
+  EvaluationOptions options;
+  uint8_t task = 0;
+  uint64_t num_slicings = 0;
+  std::vector<std::string> requests;
+  if (!r.Get(&task) || task > static_cast<uint8_t>(Task::kRegression) ||
+      !r.GetString(&options.label_column) || !r.GetString(&options.prediction_column) ||
+      !r.GetStrings(&options.score_columns) || !r.GetString(&options.positive_class) ||
+      !r.GetStrings(&options.classes) || !r.Get(&num_slicings) || num_slicings > 1024) {
+    return damaged("bad options");
+  }
+  options.task = static_cast<Task>(task);
+  options.slicings.resize(num_slicings);
+  for (auto& slicing : options.slicings) {
+    if (!r.GetStrings(&slicing)) return damaged("bad slicing");
+  }
+  if (!r.GetStrings(&requests)) return damaged("bad metric list");
+  auto plan = MakePlan(registry, requests);
+  if (!plan.ok()) return plan.status().WithPrefix(std::string(source));
+  auto made = Make(std::move(options), std::move(*plan));
+  if (!made.ok()) return made.status().WithPrefix(std::string(source));
+  Evaluation eval = std::move(*made);
+  State& s = *eval.s_;
+  s.requests = requests;
+  uint8_t label_kind = 0;
+  std::vector<std::string> class_names;
+  if (!r.Get(&label_kind) || label_kind > static_cast<uint8_t>(State::LabelKind::kString) ||
+      !r.GetStrings(&class_names)) {
+    return damaged("bad classes");
+  }
+  if (!s.options.classes.empty() && class_names != s.options.classes) {
+    return damaged("class list mismatch");
+  }
+  if (s.options.classes.empty()) {
+    for (const std::string& c : class_names) {
+      if (s.ClassIndex(c) != static_cast<int>(s.class_names.size()) - 1) {
+        return damaged("duplicate class");
+      }
+    }
+  }
+  if (label_kind != 0) {
+    Status st = s.SetLabelKind(static_cast<State::LabelKind>(label_kind));
+    if (!st.ok()) return damaged(st.message());
+  }
+  int n = static_cast<int>(s.class_names.size());
+  if (!GetSliceState(&r, &s.overall, s.needs_confusion, n)) return damaged("bad counts");
+  for (SlicingState& st : s.slicings) {
+    for (ValueDictionary& dict : st.dictionaries) {
+      uint64_t count = 0;
+      if (!r.Get(&count) || count > body_size) return damaged("bad slice values");
+      for (uint64_t i = 0; i < count; ++i) {
+        SliceValue v;
+        uint8_t kind = 0;
+        if (!r.Get(&kind) || kind > static_cast<uint8_t>(SliceValue::Kind::kNull) ||
+            !r.GetString(&v.text) || !r.Get(&v.int_value) || !r.Get(&v.float_value)) {
+          return damaged("bad slice value");
+        }
+        v.kind = static_cast<SliceValue::Kind>(kind);
+        if (dict.Intern(v) != static_cast<int>(i)) return damaged("duplicate slice value");
+      }
+    }
+    uint64_t slices = 0;
+    if (!r.Get(&slices) || slices > body_size) return damaged("bad slices");
+    for (uint64_t i = 0; i < slices; ++i) {
+      std::vector<int> ids(st.columns.size());
+      for (size_t k = 0; k < ids.size(); ++k) {
+        uint32_t id = 0;
+        if (!r.Get(&id) || id >= st.dictionaries[k].values.size()) return damaged("bad slice");
+        ids[k] = static_cast<int>(id);
+      }
+      if (st.SliceOf(ids) != static_cast<int>(i)) return damaged("duplicate slice");
+      if (!GetSliceState(&r, &st.states[i], s.needs_confusion, n)) return damaged("bad counts");
+    }
+  }
+  uint64_t score_columns = 0;
+  if (!r.GetArray(&s.row_label) || !r.Get(&score_columns) ||
+      score_columns != s.row_scores.size()) {
+    return damaged("bad rows");
+  }
+  for (auto& col : s.row_scores) {
+    if (!r.GetArray(&col)) return damaged("bad scores");
+  }
+  if (!r.GetArray(&s.row_value) || !r.GetArray(&s.row_prediction)) return damaged("bad values");
+  for (auto& col : s.row_slice) {
+    if (!r.GetArray(&col)) return damaged("bad row slices");
+  }
+  if (!r.done()) return damaged("trailing bytes");
+  // Every per-row array must describe the same rows, with indices in range.
+  size_t rows = s.needs_rows ? static_cast<size_t>(s.overall.rows) : 0;
+  bool ok = s.classification ? s.row_label.size() == rows && s.row_value.empty()
+                             : s.row_value.size() == rows && s.row_prediction.size() == rows &&
+                                   s.row_label.empty();
+  for (const auto& col : s.row_scores) ok = ok && col.size() == rows;
+  for (int32_t t : s.row_label) ok = ok && t >= 0 && t < n;
+  for (size_t k = 0; k < s.row_slice.size(); ++k) {
+    ok = ok && s.row_slice[k].size() == rows;
+    for (uint32_t v : s.row_slice[k]) ok = ok && v < s.slicings[k].states.size();
+  }
+  for (const auto& col : s.row_scores) {
+    for (double v : col) ok = ok && std::isfinite(v);
+  }
+  if (!ok) return damaged("inconsistent rows");
+  return eval;
 }
 
 }  // namespace cairn::metrics

@@ -197,6 +197,13 @@ TEST(ScoreReferenceTest, ShardsAndThreadsGiveBitIdenticalResults) {
         table::Table part = sc.rows.Slice(start, std::min(batch, n - start));
         ASSERT_TRUE(shards[static_cast<size_t>((k * 5) % num_shards)].Add(part).ok());
       }
+      // Shards travel as serialized states, as between processes.
+      for (Evaluation& shard : shards) {
+        auto restored =
+            Evaluation::DeserializeState(shard.SerializeState(), BuiltinMetrics(), "shard");
+        ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+        shard = std::move(*restored);
+      }
       for (size_t step = 1; step < shards.size(); step *= 2) {
         for (size_t i = 0; i + step < shards.size(); i += 2 * step) {
           ASSERT_TRUE(shards[i].Merge(shards[i + step]).ok());
@@ -206,6 +213,32 @@ TEST(ScoreReferenceTest, ShardsAndThreadsGiveBitIdenticalResults) {
           << sc.name << " shards=" << num_shards;
     }
   }
+}
+
+TEST(ScoreReferenceTest, DamagedStatesAreRejected) {
+  dom::parser parser;
+  std::vector<ScoreCase> cases = LoadCases(&parser);
+  Evaluation eval = NewEvaluation(cases[1]);
+  ASSERT_TRUE(eval.Add(cases[1].rows).ok());
+  std::string state = eval.SerializeState();
+  auto bad = Evaluation::DeserializeState("not a state", BuiltinMetrics(), "x.state");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("x.state: not a cairn evaluation state"),
+            std::string::npos);
+  for (size_t cut : {state.size() / 2, state.size() - 1}) {
+    auto truncated =
+        Evaluation::DeserializeState(state.substr(0, cut), BuiltinMetrics(), "x.state");
+    EXPECT_FALSE(truncated.ok()) << cut;
+  }
+  std::string flipped = state;
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x55);
+  EXPECT_FALSE(Evaluation::DeserializeState(flipped, BuiltinMetrics(), "x.state").ok());
+  // A state of different options does not merge.
+  ScoreCase other = cases[1];
+  other.metrics = {"accuracy"};
+  Evaluation different = NewEvaluation(other);
+  Status s = eval.Merge(different);
+  EXPECT_FALSE(s.ok());
 }
 
 }  // namespace
