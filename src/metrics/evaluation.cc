@@ -1,5 +1,7 @@
 #include "metrics/evaluation.h"
 
+#include <zstd.h>
+
 #include <algorithm>
 #include <cfloat>
 #include <charconv>
@@ -7,8 +9,6 @@
 #include <cstring>
 #include <numeric>
 #include <type_traits>
-
-#include <zstd.h>
 
 #include "base/thread_pool.h"
 #include "metrics/exact_sum.h"
@@ -313,8 +313,8 @@ struct Evaluation::State {
     state->confusion.Add(t, p);
   }
 
-  Status AddClassification(const table::Table& batch);
-  Status AddRegression(const table::Table& batch);
+  Status AddClassification(const table::Table& batch, int64_t first_row);
+  Status AddRegression(const table::Table& batch, int64_t first_row);
   Status ResolveSlices(const table::Table& batch, std::vector<std::vector<int>>* slice_ids);
 
   // Finish helpers.
@@ -494,7 +494,7 @@ Status Evaluation::State::ResolveSlices(const table::Table& batch,
   return Status::Ok();
 }
 
-Status Evaluation::State::AddClassification(const table::Table& batch) {
+Status Evaluation::State::AddClassification(const table::Table& batch, int64_t first_row) {
   const Column* label = batch.ColumnByName(options.label_column);
   if (label == nullptr) return Status::NotFound("no label column '" + options.label_column + "'");
   const Column* pred = nullptr;
@@ -530,7 +530,6 @@ Status Evaluation::State::AddClassification(const table::Table& batch) {
   std::vector<std::vector<int>> slice_ids;
   CAIRN_RETURN_IF_ERROR(ResolveSlices(batch, &slice_ids));
   bool ints = label_kind == LabelKind::kInt;
-  int64_t first_row = overall.rows;
   std::vector<double> row_scores_buf(scores.size());
   auto class_of = [&](const Column* c, int64_t i) {
     if (c->type().kind == TypeKind::kBool) return ClassIndexOfInt(c->Bool(i) ? 1 : 0);
@@ -598,7 +597,7 @@ Status Evaluation::State::AddClassification(const table::Table& batch) {
   return Status::Ok();
 }
 
-Status Evaluation::State::AddRegression(const table::Table& batch) {
+Status Evaluation::State::AddRegression(const table::Table& batch, int64_t first_row) {
   const Column* label = batch.ColumnByName(options.label_column);
   if (label == nullptr) return Status::NotFound("no label column '" + options.label_column + "'");
   const Column* pred = batch.ColumnByName(options.prediction_column);
@@ -615,7 +614,6 @@ Status Evaluation::State::AddRegression(const table::Table& batch) {
   }
   std::vector<std::vector<int>> slice_ids;
   CAIRN_RETURN_IF_ERROR(ResolveSlices(batch, &slice_ids));
-  int64_t first_row = overall.rows;
   for (int64_t i = 0; i < batch.num_rows(); ++i) {
     double v[2];
     for (int k = 0; k < 2; ++k) {
@@ -643,8 +641,11 @@ Status Evaluation::State::AddRegression(const table::Table& batch) {
   return Status::Ok();
 }
 
-Status Evaluation::Add(const table::Table& batch) {
-  return s_->classification ? s_->AddClassification(batch) : s_->AddRegression(batch);
+Status Evaluation::Add(const table::Table& batch) { return Add(batch, s_->overall.rows); }
+
+Status Evaluation::Add(const table::Table& batch, int64_t first_row) {
+  return s_->classification ? s_->AddClassification(batch, first_row)
+                            : s_->AddRegression(batch, first_row);
 }
 
 Status Evaluation::Merge(const Evaluation& other_eval) {
@@ -1387,8 +1388,7 @@ Result<Evaluation> Evaluation::DeserializeState(std::string_view bytes,
     }
   }
   uint64_t score_columns = 0;
-  if (!r.GetArray(&s.row_label) || !r.Get(&score_columns) ||
-      score_columns != s.row_scores.size()) {
+  if (!r.GetArray(&s.row_label) || !r.Get(&score_columns) || score_columns != s.row_scores.size()) {
     return damaged("bad rows");
   }
   for (auto& col : s.row_scores) {

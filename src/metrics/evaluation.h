@@ -81,6 +81,9 @@ class Evaluation {
   /// a NaN score, a class outside the given list. Row numbers in messages count from 1 over
   /// all rows added to this evaluation.
   Status Add(const table::Table& batch);
+  /// The same, numbering rows in messages from first_row + 1 (the batch's position in its
+  /// file).
+  Status Add(const table::Table& batch, int64_t first_row);
 
   /// Adds the state of `other` (same options and plan; kInvalidArgument otherwise).
   Status Merge(const Evaluation& other);
