@@ -12,6 +12,7 @@
 #include "metrics/driver.h"
 #include "metrics/evaluation.h"
 #include "metrics/metric.h"
+#include "metrics/plugin.h"
 #include "table/io.h"
 
 namespace cairn::cli {
@@ -82,6 +83,25 @@ Status WriteState(const std::string& path, const metrics::Evaluation& eval) {
   return file->Close();
 }
 
+// The built-in metrics plus those of every --plugin library.
+class Registry {
+ public:
+  Status Load(const Invocation& inv) {
+    const std::vector<std::string>& plugins = inv.args.GetAll("plugin");
+    if (plugins.empty()) return Status::Ok();
+    own_ = std::make_unique<metrics::MetricRegistry>();
+    CAIRN_RETURN_IF_ERROR(metrics::RegisterBuiltinMetrics(own_.get()));
+    for (const std::string& path : plugins) {
+      CAIRN_RETURN_IF_ERROR(metrics::LoadMetricPlugin(path, own_.get()));
+    }
+    return Status::Ok();
+  }
+  const metrics::MetricRegistry& get() const { return own_ ? *own_ : metrics::BuiltinMetrics(); }
+
+ private:
+  std::unique_ptr<metrics::MetricRegistry> own_;
+};
+
 Result<int> ParseThreads(const Invocation& inv) {
   if (auto t = inv.args.Get("threads")) {
     CAIRN_ASSIGN_OR_RETURN(int64_t v, ParseIntFlag("threads", *t, 0, 256));
@@ -100,9 +120,12 @@ int RunEvalRun(const Invocation& inv) {
   if (inputs.empty() || !label || !metric_list) {
     return inv.UsageError("--input, --label and --metrics are required");
   }
+  Registry registry;
+  Status loaded = registry.Load(inv);
+  if (!loaded.ok()) return inv.Fail(loaded);
   auto requests = metrics::SplitMetricList(*metric_list);
   if (!requests.ok()) return inv.UsageError(requests.status().message());
-  auto plan = metrics::MakePlan(metrics::BuiltinMetrics(), *requests);
+  auto plan = metrics::MakePlan(registry.get(), *requests);
   if (!plan.ok()) return inv.UsageError(plan.status().message());
 
   metrics::EvaluationOptions options;
@@ -188,11 +211,14 @@ int RunEvalRun(const Invocation& inv) {
 int RunEvalMerge(const Invocation& inv) {
   const std::vector<std::string>& paths = inv.args.positionals();
   if (paths.empty()) return inv.UsageError("give the state files to merge");
+  Registry registry;
+  Status loaded = registry.Load(inv);
+  if (!loaded.ok()) return inv.Fail(loaded);
   std::optional<metrics::Evaluation> merged;
   for (const std::string& path : paths) {
     auto bytes = ReadFileToString(path);
     if (!bytes.ok()) return inv.Fail(bytes.status());
-    auto eval = metrics::Evaluation::DeserializeState(*bytes, metrics::BuiltinMetrics(), path);
+    auto eval = metrics::Evaluation::DeserializeState(*bytes, registry.get(), path);
     if (!eval.ok()) return inv.Fail(eval.status());
     if (!merged) {
       merged = std::move(*eval);
@@ -211,7 +237,10 @@ int RunEvalMerge(const Invocation& inv) {
 }
 
 int RunEvalMetrics(const Invocation& inv) {
-  const metrics::MetricRegistry& registry = metrics::BuiltinMetrics();
+  Registry loaded;
+  Status s = loaded.Load(inv);
+  if (!s.ok()) return inv.Fail(s);
+  const metrics::MetricRegistry& registry = loaded.get();
   std::vector<std::vector<std::string>> rows;
   for (const std::string& name : registry.Names()) {
     const metrics::Metric* m = registry.Find(name);
@@ -264,7 +293,8 @@ std::vector<Command> EvalCommands() {
         {"threads", 0, true, false, "N", "threads (default: all cores)"},
         {"shard", 0, true, false, "I/N", "evaluate only shard I of N (1-based)"},
         {"state-out", 0, true, false, "FILE", "save the mergeable partial state to FILE"},
-        {"out", 0, true, false, "FILE", "write the JSON result to FILE"}},
+        {"out", 0, true, false, "FILE", "write the JSON result to FILE"},
+        {"plugin", 0, true, true, "LIB", "load metrics from a plugin library; repeats"}},
        RunEvalRun});
   commands.push_back(
       {"eval",
@@ -274,10 +304,17 @@ std::vector<Command> EvalCommands() {
        "The result equals that of one pass over all the shards' rows, bit for bit. The states "
        "must come from the same metrics, columns, classes and slicings.",
        {{"state-out", 0, true, false, "FILE", "also save the merged state to FILE"},
-        {"out", 0, true, false, "FILE", "write the JSON result to FILE"}},
+        {"out", 0, true, false, "FILE", "write the JSON result to FILE"},
+        {"plugin", 0, true, true, "LIB", "load metrics from a plugin library; repeats"}},
        RunEvalMerge});
   commands.push_back(
-      {"eval", "metrics", "list the metrics the engine knows", "", "", {}, RunEvalMetrics});
+      {"eval",
+       "metrics",
+       "list the metrics the engine knows",
+       "",
+       "",
+       {{"plugin", 0, true, true, "LIB", "also list a plugin library's metrics; repeats"}},
+       RunEvalMetrics});
   return commands;
 }
 

@@ -148,6 +148,9 @@ class MetricRegistry {
 /// The registry holding every built-in metric (built once, thread-safe to use).
 const MetricRegistry& BuiltinMetrics();
 
+/// Registers every built-in metric in `registry` (to extend it with plugins).
+Status RegisterBuiltinMetrics(MetricRegistry* registry);
+
 /// One requested metric, resolved.
 struct PlannedMetric {
   MetricSpec spec;  // parameters defaulted

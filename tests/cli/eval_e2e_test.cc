@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -141,6 +142,44 @@ TEST_F(CliTest, EvalBadInputGivesClearErrors) {
   RunResult junk = Run({"eval", "merge", Tmp("junk.state")});
   EXPECT_EQ(junk.exit_code, 1);
   EXPECT_TRUE(Contains(junk.err, "junk.state: not a cairn evaluation state")) << junk.err;
+}
+
+// The example plugin, compiled here against the one public header only, adds metrics that
+// read the shared confusion matrix and rankings.
+TEST_F(CliTest, EvalLoadsMetricPlugins) {
+  std::string lib = Tmp("libspecificity.so");
+  std::string compile = "g++ -std=c++17 -O1 -shared -fPIC -I" CAIRN_SOURCE_DIR "/include " +
+                        std::string(CAIRN_SOURCE_DIR) +
+                        "/examples/metric_plugin/specificity.cc -o " + lib;
+  ASSERT_EQ(std::system(compile.c_str()), 0) << compile;
+  RunResult r = Run({"eval", "run", "--input", kEval + "small.csv", "--label", "label", "--pred",
+                     "pred", "--scores", "p_{class}", "--plugin", lib, "--metrics",
+                     "specificity,specificity_macro,fpr_at_recall(recall=0.5)[b],"
+                     "fpr_at_recall(recall=1)[b],accuracy",
+                     "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element o = ParseJson(parser, r.out)["overall"];
+  // Confusion [[2,1],[1,1]]: for b, 3 rows labelled a of which 1 predicted b; for a, 2 and 1.
+  EXPECT_DOUBLE_EQ(Number(o["specificity[a]"]), 0.5);
+  EXPECT_DOUBLE_EQ(Number(o["specificity[b]"]), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(Number(o["specificity_macro"]), (0.5 + 2.0 / 3.0) / 2);
+  // Ranked by p_b: .8 (b) .6 .4 (a) .3 (b): recall .5 needs no false positive, recall 1 needs
+  // 2 of 3 (the level 0.67 is the first at or above 2/3).
+  EXPECT_DOUBLE_EQ(Number(o["fpr_at_recall(recall=0.5)[b]"]), 0.0);
+  EXPECT_DOUBLE_EQ(Number(o["fpr_at_recall(recall=1)[b]"]), 0.67);
+  EXPECT_DOUBLE_EQ(Number(o["accuracy"]), 0.6);
+
+  RunResult listed = Run({"eval", "metrics", "--plugin", lib});
+  EXPECT_EQ(listed.exit_code, 0);
+  EXPECT_TRUE(Contains(listed.out, "specificity_macro")) << listed.out;
+
+  RunResult missing = Run({"eval", "metrics", "--plugin", Tmp("nope.so")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(Contains(missing.err, "nope.so: cannot load")) << missing.err;
+  RunResult twice = Run({"eval", "metrics", "--plugin", lib, "--plugin", lib});
+  EXPECT_EQ(twice.exit_code, 1);
+  EXPECT_TRUE(Contains(twice.err, "already registered")) << twice.err;
 }
 
 }  // namespace
