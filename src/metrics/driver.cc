@@ -94,6 +94,7 @@ Status ExpandScorePattern(const std::string& pattern, const table::Schema& schem
     return Status::InvalidArgument("score pattern '" + pattern + "' matches no column");
   }
   std::vector<std::string> names;
+  names.reserve(found.size());
   for (const auto& f : found) names.push_back(f.first);
   bool ints = AllIntegers(names);
   std::sort(found.begin(), found.end(), [&](const auto& a, const auto& b) {

@@ -51,7 +51,7 @@ void ExactSum::Add(double x) {
                       static_cast<int64_t>(static_cast<uint64_t>(v >> 32) & 0xffffffffU),
                       static_cast<int64_t>(static_cast<uint64_t>(v >> 64))};
   for (int k = 0; k < 3 && limb + k < kLimbs; ++k) {
-    limbs_[static_cast<size_t>(limb + k)] += negative ? -parts[k] : parts[k];
+    limbs_[static_cast<size_t>(limb) + static_cast<size_t>(k)] += negative ? -parts[k] : parts[k];
   }
   if (++pending_ >= kNormalizeEvery) Normalize();
 }

@@ -58,6 +58,7 @@ class PluginMetric final : public Metric {
                std::vector<std::pair<std::string, MetricValue>>* out) const override {
     const std::vector<std::string>& classes = *ctx.classes;
     std::vector<const char*> names;
+    names.reserve(classes.size());
     for (const std::string& c : classes) names.push_back(c.c_str());
     CairnMetricInput in{};
     in.num_classes = static_cast<int>(classes.size());

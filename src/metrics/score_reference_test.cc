@@ -120,7 +120,10 @@ void ExpectMatches(const std::string& where, const MetricOutputs& outputs, dom::
       continue;
     }
     ++expected_count;
-    SCOPED_TRACE(where + " " + key);
+    std::string trace = where;
+    trace += " ";
+    trace += key;
+    SCOPED_TRACE(trace);
     auto it = by_key.find(key);
     ASSERT_NE(it, by_key.end()) << "missing output";
     const MetricValue& got = *it->second;
@@ -190,6 +193,7 @@ TEST(ScoreReferenceTest, ShardsAndThreadsGiveBitIdenticalResults) {
     std::string expected = EvaluationResultToJson(one_pass.Finish().value());
     for (int num_shards : {2, 3, 7}) {
       std::vector<Evaluation> shards;
+      shards.reserve(static_cast<size_t>(num_shards));
       for (int s = 0; s < num_shards; ++s) shards.push_back(NewEvaluation(sc, 1 + s % 3));
       int64_t n = sc.rows.num_rows();
       int64_t batch = 13;
