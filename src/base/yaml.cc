@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <set>
@@ -27,8 +27,8 @@ constexpr size_t kMaxAliasNodes = 100000;
 constexpr std::string_view kStrTag = "tag:yaml.org,2002:str";
 
 const std::string& EmptyString() {
-  static const std::string empty;
-  return empty;
+  static const std::string kEmpty;
+  return kEmpty;
 }
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
@@ -124,7 +124,9 @@ class YamlBuilder {
   Status HandleEvent(const yaml_event_t& event, bool* done);
   // The path of a node that starts now, from its place in the innermost open collection.
   std::string ChildPath() const;
-  bool NextIsKey() const { return !stack_.empty() && stack_.back().node.IsMap() && !stack_.back().have_key; }
+  bool NextIsKey() const {
+    return !stack_.empty() && stack_.back().node.IsMap() && !stack_.back().have_key;
+  }
   YamlNode NewNode(YamlNode::Kind kind, const yaml_mark_t& mark) const;
   Status CheckTag(const yaml_char_t* tag, const yaml_mark_t& mark, bool* is_str) const;
   // Records `node` under `anchor` (if any) and attaches it to the innermost open collection.
@@ -208,8 +210,7 @@ YamlNode YamlBuilder::NewNode(YamlNode::Kind kind, const yaml_mark_t& mark) cons
   return node;
 }
 
-Status YamlBuilder::CheckTag(const yaml_char_t* tag, const yaml_mark_t& mark,
-                             bool* is_str) const {
+Status YamlBuilder::CheckTag(const yaml_char_t* tag, const yaml_mark_t& mark, bool* is_str) const {
   *is_str = false;
   if (tag == nullptr) return Status::Ok();
   std::string_view name(reinterpret_cast<const char*>(tag));
@@ -296,18 +297,17 @@ Status YamlBuilder::HandleEvent(const yaml_event_t& event, bool* done) {
     case YAML_ALIAS_EVENT: {
       std::string name(reinterpret_cast<const char*>(event.data.alias.anchor));
       if (open_anchors_.count(name) > 0) {
-        return ErrorAt(event.start_mark,
-                       "alias '*" + name + "' refers to a node that contains it");
+        return ErrorAt(event.start_mark, "alias '*" + name + "' refers to a node that contains it");
       }
       auto it = anchors_.find(name);
       if (it == anchors_.end()) {
-        return ErrorAt(event.start_mark, "alias '*" + name + "' has no anchor '&" + name +
-                                             "' before it");
+        return ErrorAt(event.start_mark,
+                       "alias '*" + name + "' has no anchor '&" + name + "' before it");
       }
       alias_nodes_ += it->second.size.nodes;
       if (alias_nodes_ > kMaxAliasNodes) {
-        return ErrorAt(event.start_mark, "aliases expand to more than " +
-                                             std::to_string(kMaxAliasNodes) + " nodes");
+        return ErrorAt(event.start_mark,
+                       "aliases expand to more than " + std::to_string(kMaxAliasNodes) + " nodes");
       }
       if (stack_.size() + it->second.size.depth > kMaxDepth + 1) {
         return ErrorAt(event.start_mark,
@@ -355,8 +355,8 @@ Status YamlBuilder::HandleEvent(const yaml_event_t& event, bool* done) {
                        "nested more than " + std::to_string(kMaxDepth) + " levels deep");
       }
       Frame frame;
-      frame.node = NewNode(is_map ? YamlNode::Kind::kMap : YamlNode::Kind::kSequence,
-                           event.start_mark);
+      frame.node =
+          NewNode(is_map ? YamlNode::Kind::kMap : YamlNode::Kind::kSequence, event.start_mark);
       if (anchor != nullptr) {
         frame.anchor = reinterpret_cast<const char*>(anchor);
         open_anchors_.insert(frame.anchor);
@@ -560,10 +560,9 @@ Status YamlNode::CheckKeys(const std::vector<std::string_view>& allowed) const {
       if (!expected.empty()) expected += ", ";
       expected += a;
     }
-    return Status::InvalidArgument(entry.key.Location() + ": unknown key " +
-                                   Quote(entry.key.text()) + " in " + Describe() +
-                                   (expected.empty() ? "; expected no keys"
-                                                     : "; expected one of: " + expected));
+    return Status::InvalidArgument(
+        entry.key.Location() + ": unknown key " + Quote(entry.key.text()) + " in " + Describe() +
+        (expected.empty() ? "; expected no keys" : "; expected one of: " + expected));
   }
   return Status::Ok();
 }

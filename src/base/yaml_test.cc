@@ -235,8 +235,7 @@ TEST(YamlTest, Doubles) {
 }
 
 TEST(YamlTest, Bools) {
-  YamlDocument doc =
-      MustParse("a: true\nb: False\nc: TRUE\nd: yes\ne: 'true'\nf: [1]\ng: on\n");
+  YamlDocument doc = MustParse("a: true\nb: False\nc: TRUE\nd: yes\ne: 'true'\nf: [1]\ng: on\n");
   const YamlNode& r = doc.root;
   EXPECT_TRUE(*r.Get("a")->AsBool());
   EXPECT_FALSE(*r.Get("b")->AsBool());
@@ -395,10 +394,12 @@ TEST(YamlTest, AliasErrors) {
 }
 
 TEST(YamlTest, UnsupportedConstructs) {
-  EXPECT_EQ(ParseError("? [a, b]\n: 1\n"), "spec.yaml:1: a key must be a plain value, not a sequence");
+  EXPECT_EQ(ParseError("? [a, b]\n: 1\n"),
+            "spec.yaml:1: a key must be a plain value, not a sequence");
   EXPECT_EQ(ParseError("base: &b {a: 1}\nx:\n  <<: *b\n"),
             "spec.yaml:3: merge keys ('<<') are not supported; repeat the entries");
-  EXPECT_EQ(ParseError("a: !foo 1\n"), "spec.yaml:1: tags are not supported ('!foo'); write plain values");
+  EXPECT_EQ(ParseError("a: !foo 1\n"),
+            "spec.yaml:1: tags are not supported ('!foo'); write plain values");
   EXPECT_EQ(ParseError("a: !!int 1\n"),
             "spec.yaml:1: tags are not supported ('tag:yaml.org,2002:int'); write plain values");
   std::string deep(300, '[');
@@ -410,7 +411,8 @@ TEST(YamlTest, ParseYamlFileUsesThePathInMessages) {
   ASSERT_TRUE(WriteStringToFile(path, "a: 1\na: 2\n").ok());
   Result<YamlDocument> doc = ParseYamlFile(path);
   ASSERT_FALSE(doc.ok());
-  EXPECT_EQ(doc.status().message(), path + ":2: duplicate key 'a' in the document (first at line 1)");
+  EXPECT_EQ(doc.status().message(),
+            path + ":2: duplicate key 'a' in the document (first at line 1)");
   ASSERT_TRUE(WriteStringToFile(path, "a: 1\n").ok());
   doc = ParseYamlFile(path);
   ASSERT_TRUE(doc.ok());

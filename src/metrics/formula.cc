@@ -45,7 +45,7 @@ std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // A reference as parsed, before formula names are known.
 struct ParsedRef {
-  std::string key;  // MetricSpec::Key()
+  std::string key;     // MetricSpec::Key()
   bool plain = false;  // no parameters, no class: may name a formula
 };
 
@@ -84,8 +84,7 @@ class FormulaParser {
     std::string shown(text_);
     std::replace_if(shown.begin(), shown.end(), IsSpace, ' ');
     return Status::InvalidArgument("formula " + Quote(name_) + ": " + what + " at column " +
-                                   std::to_string(column) + "\n  " + shown + "\n  " + caret +
-                                   "^");
+                                   std::to_string(column) + "\n  " + shown + "\n  " + caret + "^");
   }
 
   std::string Describe(size_t pos) const {
@@ -164,14 +163,15 @@ class FormulaParser {
       ++pos_;
       while (pos_ < text_.size() && IsDigit(text_[pos_])) ++pos_;
     }
-    if (pos_ == start + 1 && text_[start] == '.') return ErrorAt(start, "expected a digit after '.'");
+    if (pos_ == start + 1 && text_[start] == '.')
+      return ErrorAt(start, "expected a digit after '.'");
     if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
       size_t e = pos_;
       ++pos_;
       if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
       if (pos_ >= text_.size() || !IsDigit(text_[pos_])) {
-        return ErrorAt(e, "expected digits in the exponent of " +
-                              Quote(text_.substr(start, pos_ - start)));
+        return ErrorAt(
+            e, "expected digits in the exponent of " + Quote(text_.substr(start, pos_ - start)));
       }
       while (pos_ < text_.size() && IsDigit(text_[pos_])) ++pos_;
     }
@@ -212,8 +212,8 @@ class FormulaParser {
       return Status::Ok();
     }
     SkipSpace();
-    return ErrorAt(pos_, "expected ')' to close the '(' at column " + ColumnOf(open) +
-                             ", found " + Describe(pos_));
+    return ErrorAt(pos_, "expected ')' to close the '(' at column " + ColumnOf(open) + ", found " +
+                             Describe(pos_));
   }
 
   std::string ColumnOf(size_t pos) const {
@@ -269,12 +269,11 @@ class FormulaParser {
     }
     CAIRN_RETURN_IF_ERROR(ExpectClose(open));
     if (argc < function->min_args || (function->max_args != 0 && argc > function->max_args)) {
-      std::string want = function->max_args == 0
-                             ? "at least " + std::to_string(function->min_args)
-                             : std::to_string(function->min_args);
+      std::string want = function->max_args == 0 ? "at least " + std::to_string(function->min_args)
+                                                 : std::to_string(function->min_args);
       return ErrorAt(name_pos, std::string(name) + " takes " + want + " argument" +
-                                   (function->min_args == 1 ? "" : "s") +
-                                   ", got " + std::to_string(argc));
+                                   (function->min_args == 1 ? "" : "s") + ", got " +
+                                   std::to_string(argc));
     }
     Op op;
     op.argc = argc;
@@ -365,7 +364,8 @@ Result<FormulaSet> ParseFormulas(std::vector<std::pair<std::string, std::string>
   using OpCode = FormulaSet::OpCode;
   FormulaSet set;
   std::map<std::string, size_t, std::less<>> index;
-  for (auto& [name, text] : name_and_text) {
+  for (auto& entry : name_and_text) {
+    const std::string& name = entry.first;
     if (name.empty() || !IsNameStart(name[0]) ||
         !std::all_of(name.begin(), name.end(), IsNameChar)) {
       return Status::InvalidArgument("formula name " + Quote(name) +
@@ -379,8 +379,8 @@ Result<FormulaSet> ParseFormulas(std::vector<std::pair<std::string, std::string>
       return Status::InvalidArgument("formula " + Quote(name) + " is defined twice");
     }
     FormulaSet::Formula formula;
-    formula.name = std::move(name);
-    formula.text = std::move(text);
+    formula.name = std::move(entry.first);
+    formula.text = std::move(entry.second);
     set.formulas_.push_back(std::move(formula));
   }
 
@@ -537,8 +537,8 @@ Result<std::vector<std::pair<std::string, MetricValue>>> FormulaSet::Evaluate(
       }
       if (n == 0 || stack.size() < n) return Status::Internal("formula: stack underflow");
       const size_t base = stack.size() - n;
-      auto first_null = std::find_if(stack.begin() + static_cast<std::ptrdiff_t>(base),
-                                     stack.end(), [](const Value& v) { return v.null_reason; });
+      auto first_null = std::find_if(stack.begin() + static_cast<std::ptrdiff_t>(base), stack.end(),
+                                     [](const Value& v) { return v.null_reason; });
       if (first_null != stack.end()) {
         Value null = std::move(*first_null);
         stack.resize(base);

@@ -84,8 +84,8 @@ class FormulaSet {
     std::vector<Op> program;
   };
 
-  std::vector<Formula> formulas_;       // definition order
-  std::vector<size_t> order_;           // evaluation order: each formula after its inputs
+  std::vector<Formula> formulas_;        // definition order
+  std::vector<size_t> order_;            // evaluation order: each formula after its inputs
   std::vector<std::string> references_;  // metric keys, indexed by kMetric ops
 };
 

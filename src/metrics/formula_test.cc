@@ -112,9 +112,9 @@ TEST(FormulaTest, ReferencesWithParametersAndClasses) {
   EXPECT_EQ(set.Names(), (std::vector<std::string>{"car_gap", "f_half", "light", "sorted", "odd"}));
   // Canonical keys, each once, in order of first appearance; the same keys ParseMetricSpec
   // gives for the request syntax.
-  std::vector<std::string> expected = {"recall[car]",    "recall[bus]",
+  std::vector<std::string> expected = {"recall[car]",           "recall[bus]",
                                        "fbeta_macro(beta=0.5)", "fbeta(beta=2)[traffic light]",
-                                       "m(a=-2.5,z=1)", "support[a (b), c]"};
+                                       "m(a=-2.5,z=1)",         "support[a (b), c]"};
   EXPECT_EQ(set.References(), expected);
   EXPECT_EQ(ParseMetricSpec("fbeta(beta=2.0)[traffic light]")->Key(), expected[3]);
   EXPECT_EQ(ParseMetricSpec("m(z=1,a=-2.50)")->Key(), expected[4]);
@@ -212,7 +212,8 @@ TEST(FormulaTest, SyntaxErrorsPointAtTheColumn) {
   EXPECT_EQ(FirstLine(ParseError("recall[]")), "formula 'x': empty class name in '[]' at column 7");
   EXPECT_EQ(FirstLine(ParseError("1.5e + 2")),
             "formula 'x': expected digits in the exponent of '1.5e' at column 4");
-  EXPECT_EQ(FirstLine(ParseError("1e999")), "formula 'x': number '1e999' is out of range at column 1");
+  EXPECT_EQ(FirstLine(ParseError("1e999")),
+            "formula 'x': number '1e999' is out of range at column 1");
   EXPECT_EQ(FirstLine(ParseError("m(beta=x)")),
             "formula 'x': expected a number for parameter 'beta', found 'x' at column 8");
   EXPECT_EQ(FirstLine(ParseError("m(beta=1, beta=2)")),
@@ -241,10 +242,11 @@ TEST(FormulaTest, UnknownFunctionsAndArgumentCounts) {
 }
 
 TEST(FormulaTest, NullInputsPropagateWithTheirReason) {
-  Outputs outputs = {{"recall[car]", MetricValue::Number(0.5)},
-                     {"recall[bus]", MetricValue::Null("undefined: no rows")},
-                     {"kappa", MetricValue::Null("undefined: all labels and predictions are one class")},
-                     {"odd", MetricValue::Null("")}};
+  Outputs outputs = {
+      {"recall[car]", MetricValue::Number(0.5)},
+      {"recall[bus]", MetricValue::Null("undefined: no rows")},
+      {"kappa", MetricValue::Null("undefined: all labels and predictions are one class")},
+      {"odd", MetricValue::Null("")}};
   EXPECT_EQ(NullReason("recall[car] - recall[bus]", outputs),
             "undefined: recall[bus] is null (no rows)");
   EXPECT_EQ(NullReason("sqrt(recall[bus])", outputs), "undefined: recall[bus] is null (no rows)");
@@ -278,7 +280,8 @@ TEST(FormulaTest, UndefinedArithmeticIsNullNeverNan) {
   EXPECT_EQ(NullReason("1e308 + 1e308"), "undefined: overflow in '+'");
   EXPECT_EQ(NullReason("1e300 / 1e-300"), "undefined: overflow in '/'");
   EXPECT_EQ(NullReason("pow(10, 400)"), "undefined: overflow in pow");
-  EXPECT_EQ(NullReason("pow(-8, 1/3)"), "undefined: pow of a negative number to a non-integer power");
+  EXPECT_EQ(NullReason("pow(-8, 1/3)"),
+            "undefined: pow of a negative number to a non-integer power");
   EXPECT_EQ(NullReason("pow(0, -1)"), "undefined: division by zero (pow of 0 to a negative power)");
   // Defined edge cases.
   EXPECT_EQ(Number("sqrt(0)"), 0.0);
