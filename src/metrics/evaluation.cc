@@ -443,7 +443,7 @@ Result<Evaluation> Evaluation::Make(EvaluationOptions options, Plan plan) {
   s->needs_confusion = plan.Needs(Intermediate::kConfusionMatrix);
   s->needs_rows = needs_scores || regression;
   if (needs_scores) s->row_scores.resize(options.score_columns.size());
-  for (const PlannedMetric& m : plan.metrics) s->requests.push_back(m.spec.Key());
+  s->requests = plan.requests;
   s->options = std::move(options);
   s->plan = std::move(plan);
   for (const std::string& c : s->options.classes) {
@@ -659,7 +659,7 @@ Status Evaluation::Merge(const Evaluation& other_eval) {
     return Status::InvalidArgument(
         "cannot merge evaluations of different tasks, columns, classes or slicings");
   }
-  if (a.requests != b.requests) {
+  if (a.requests != b.requests || a.plan.formula_texts != b.plan.formula_texts) {
     return Status::InvalidArgument("cannot merge evaluations of different metrics");
   }
   if (b.label_kind != State::LabelKind::kUnknown) {
@@ -1244,6 +1244,11 @@ std::string Evaluation::SerializeState() const {
   w.Put<uint64_t>(s.options.slicings.size());
   for (const auto& slicing : s.options.slicings) w.PutStrings(slicing);
   w.PutStrings(s.requests);
+  w.Put<uint64_t>(s.plan.formula_texts.size());
+  for (const auto& [name, text] : s.plan.formula_texts) {
+    w.PutString(name);
+    w.PutString(text);
+  }
   w.Put<uint8_t>(static_cast<uint8_t>(s.label_kind));
   w.PutStrings(s.class_names);
   int n = static_cast<int>(s.class_names.size());
@@ -1330,7 +1335,13 @@ Result<Evaluation> Evaluation::DeserializeState(std::string_view bytes,
     if (!r.GetStrings(&slicing)) return damaged("bad slicing");
   }
   if (!r.GetStrings(&requests)) return damaged("bad metric list");
-  auto plan = MakePlan(registry, requests);
+  uint64_t num_formulas = 0;
+  if (!r.Get(&num_formulas) || num_formulas > body_size) return damaged("bad formulas");
+  std::vector<std::pair<std::string, std::string>> formulas(num_formulas);
+  for (auto& [name, text] : formulas) {
+    if (!r.GetString(&name) || !r.GetString(&text)) return damaged("bad formula");
+  }
+  auto plan = MakePlan(registry, requests, formulas);
   if (!plan.ok()) return plan.status().WithPrefix(std::string(source));
   auto made = Make(std::move(options), std::move(*plan));
   if (!made.ok()) return made.status().WithPrefix(std::string(source));

@@ -155,22 +155,39 @@ Status RegisterBuiltinMetrics(MetricRegistry* registry);
 struct PlannedMetric {
   MetricSpec spec;  // parameters defaulted
   const Metric* metric = nullptr;
+  /// Computed only because a formula reads it; not part of the output.
+  bool hidden = false;
 };
 
-/// What an evaluation computes: the metrics in request order (duplicates removed) and each
-/// intermediate they depend on, once.
+class FormulaSet;
+
+/// What an evaluation computes: the metrics in request order (duplicates removed), then the
+/// metrics formulas read that were not requested (hidden), each intermediate they depend on,
+/// once, and the formulas.
 struct Plan {
   std::vector<PlannedMetric> metrics;
   std::vector<Intermediate> intermediates;
   std::vector<InputRole> inputs;
+  /// The canonical keys of the requested metrics, in order (what a saved state records).
+  std::vector<std::string> requests;
+  /// Formula metrics as (name, text), in definition order; computed after the metrics and
+  /// output after them.
+  std::vector<std::pair<std::string, std::string>> formula_texts;
+  std::shared_ptr<const FormulaSet> formulas;
+  /// A formula's reference as written -> the canonical key of the output it reads.
+  std::map<std::string, std::string> formula_inputs;
 
   bool Needs(Intermediate i) const;
 };
 
-/// Resolves `requests` (metric texts) against `registry`. Errors (kInvalidArgument): a
-/// syntax error, an unknown name (the message lists the known names), an unknown or missing
-/// parameter, a class selector on a metric that has no per-class values, no metric at all.
-Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::string>& requests);
+/// Resolves `requests` (metric texts) and `formulas` ((name, text) pairs) against
+/// `registry`. Errors (kInvalidArgument): a syntax error, an unknown name (the message lists
+/// the known names), an unknown or missing parameter, a class selector on a metric that has
+/// no per-class values, no metric at all; for formulas, a formula error (see ParseFormulas),
+/// a formula named like a metric, a reference to an unknown metric or to a per-class metric
+/// without a class.
+Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::string>& requests,
+                      const std::vector<std::pair<std::string, std::string>>& formulas = {});
 
 /// Computes the outputs of every planned metric for one slice, in plan order. A per-class
 /// metric without a class selector expands to one output per class; a selector naming a
