@@ -1,6 +1,8 @@
 // `cairn eval ...`: evaluate predictions with the metric engine, in one pass or in shards whose
 // partial states merge.
 
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +15,7 @@
 #include "metrics/evaluation.h"
 #include "metrics/metric.h"
 #include "metrics/plugin.h"
+#include "metrics/spec.h"
 #include "table/io.h"
 
 namespace cairn::cli {
@@ -114,53 +117,84 @@ int RunEvalRun(const Invocation& inv) {
   if (!inv.args.positionals().empty()) {
     return inv.UsageError("unexpected argument '" + inv.args.positionals()[0] + "'");
   }
-  const std::vector<std::string>& inputs = inv.args.GetAll("input");
-  std::optional<std::string> label = inv.args.Get("label");
-  std::optional<std::string> metric_list = inv.args.Get("metrics");
-  if (inputs.empty() || !label || !metric_list) {
-    return inv.UsageError("--input, --label and --metrics are required");
-  }
   Registry registry;
   Status loaded = registry.Load(inv);
   if (!loaded.ok()) return inv.Fail(loaded);
-  auto requests = metrics::SplitMetricList(*metric_list);
-  if (!requests.ok()) return inv.UsageError(requests.status().message());
-  auto plan = metrics::MakePlan(registry.get(), *requests);
-  if (!plan.ok()) return inv.UsageError(plan.status().message());
 
-  metrics::EvaluationOptions options;
+  // The spec file, if any; flags override its settings (--input and --by add to them).
+  metrics::EvalSpec spec;
+  spec.options.threads = 0;  // all cores
+  if (auto path = inv.args.Get("spec")) {
+    auto read = metrics::LoadEvalSpec(*path, registry.get());
+    if (!read.ok()) return inv.Fail(read.status());
+    spec = std::move(*read);
+    // Inputs in a spec are relative to the spec's directory.
+    std::filesystem::path dir = std::filesystem::path(*path).parent_path();
+    for (std::string& input : spec.inputs) {
+      if (!input.empty() && input[0] != '/' && !dir.empty()) input = (dir / input).string();
+    }
+  }
+  metrics::EvaluationOptions& options = spec.options;
+  std::vector<std::string> inputs = spec.inputs;
+  for (const std::string& input : inv.args.GetAll("input")) inputs.push_back(input);
   if (auto task = inv.args.Get("task")) {
     auto t = metrics::ParseTask(*task);
     if (!t.ok()) return inv.UsageError(t.status().message());
     options.task = *t;
   }
-  options.label_column = *label;
+  if (auto label = inv.args.Get("label")) options.label_column = *label;
   if (auto pred = inv.args.Get("pred")) options.prediction_column = *pred;
   if (auto positive = inv.args.Get("positive")) options.positive_class = *positive;
+  if (auto threshold = inv.args.Get("threshold")) {
+    char* end = nullptr;
+    options.threshold = std::strtod(threshold->c_str(), &end);
+    if (end == threshold->c_str() || *end != '\0' || !(options.threshold >= 0) ||
+        options.threshold > 1) {
+      return inv.UsageError("--threshold: expected a number within [0, 1]");
+    }
+  }
   if (auto classes = inv.args.Get("classes")) {
     auto list = SplitList("classes", *classes);
     if (!list.ok()) return inv.UsageError(list.status().message());
     options.classes = std::move(*list);
   }
+  if (auto metric_list = inv.args.Get("metrics")) {
+    auto requests = metrics::SplitMetricList(*metric_list);
+    if (!requests.ok()) return inv.UsageError(requests.status().message());
+    spec.metrics = std::move(*requests);
+  }
+  if (inputs.empty() || options.label_column.empty() ||
+      (spec.metrics.empty() && spec.formulas.empty())) {
+    return inv.UsageError("an input, a label column and metrics are required (flags or --spec)");
+  }
+  auto plan = metrics::MakePlan(registry.get(), spec.metrics, spec.formulas);
+  if (!plan.ok()) return inv.UsageError(plan.status().message());
+
+  std::string pattern = spec.score_pattern;
   if (auto scores = inv.args.Get("scores")) {
+    pattern.clear();
+    options.score_columns.clear();
     if (scores->find("{class}") != std::string::npos) {
-      // A pattern: the classes and their columns come from the first input's columns.
-      auto reader = table::OpenTableReader(inputs[0]);
-      if (!reader.ok()) return inv.Fail(reader.status().WithPrefix(inputs[0]));
-      std::vector<std::string> classes;
-      Status s = metrics::ExpandScorePattern(*scores, (*reader)->schema(), &classes,
-                                             &options.score_columns);
-      if (!s.ok()) return inv.Fail(s.WithPrefix(inputs[0]));
-      if (options.classes.empty()) {
-        options.classes = classes;
-      } else if (options.classes != classes) {
-        return inv.UsageError("--classes and the classes of --scores '" + *scores +
-                              "' differ; give one of them");
-      }
+      pattern = *scores;
     } else {
       auto list = SplitList("scores", *scores);
       if (!list.ok()) return inv.UsageError(list.status().message());
       options.score_columns = std::move(*list);
+    }
+  }
+  if (!pattern.empty()) {
+    // A pattern: the classes and their columns come from the first input's columns.
+    auto reader = table::OpenTableReader(inputs[0]);
+    if (!reader.ok()) return inv.Fail(reader.status().WithPrefix(inputs[0]));
+    std::vector<std::string> classes;
+    Status s =
+        metrics::ExpandScorePattern(pattern, (*reader)->schema(), &classes, &options.score_columns);
+    if (!s.ok()) return inv.Fail(s.WithPrefix(inputs[0]));
+    if (options.classes.empty()) {
+      options.classes = classes;
+    } else if (options.classes != classes) {
+      return inv.UsageError("the class list and the classes of the scores '" + pattern +
+                            "' differ; give one of them");
     }
   }
   for (const std::string& by : inv.args.GetAll("by")) {
@@ -170,11 +204,11 @@ int RunEvalRun(const Invocation& inv) {
   }
   auto threads = ParseThreads(inv);
   if (!threads.ok()) return inv.UsageError(threads.status().message());
-  options.threads = *threads;
+  if (inv.args.Has("threads")) options.threads = *threads;
 
   metrics::EvaluateFilesOptions run;
   run.inputs = inputs;
-  run.threads = *threads;
+  run.threads = options.threads;
   if (auto shard = inv.args.Get("shard")) {
     size_t slash = shard->find('/');
     auto index = ParseIntFlag("shard", shard->substr(0, slash), 1, 1 << 20);
@@ -279,7 +313,8 @@ std::vector<Command> EvalCommands() {
        "class list, which --scores 'p_{class}' finds from the column names. With --shard I/N "
        "only that shard's rows are evaluated (blocks of 65,536 rows dealt round-robin) and "
        "--state-out saves the partial state for `cairn eval merge`.",
-       {{"input", 0, true, true, "FILE", "predictions table (CSV, JSON Lines or Parquet); repeats"},
+       {{"spec", 0, true, false, "FILE", "evaluation spec (YAML); flags override it"},
+        {"input", 0, true, true, "FILE", "predictions table (CSV, JSON Lines or Parquet); repeats"},
         {"task", 0, true, false, "TASK", "binary, multiclass (default) or regression"},
         {"label", 0, true, false, "COL", "column of true classes (or values, for regression)"},
         {"pred", 0, true, false, "COL", "column of predicted classes (or values)"},
@@ -287,6 +322,7 @@ std::vector<Command> EvalCommands() {
          "score columns: a list in class order, or a pattern "
          "such as 'p_{class}' (binary: the positive's column)"},
         {"positive", 0, true, false, "CLASS", "binary: the positive class (default 1)"},
+        {"threshold", 0, true, false, "P", "binary without --pred: positive above P (0.5)"},
         {"classes", 0, true, false, "A,B", "the class list, in output order"},
         {"metrics", 0, true, false, "A,B", "metrics to compute, comma-separated"},
         {"by", 0, true, true, "COL[,COL]", "also evaluate each slice of one or two columns"},

@@ -565,7 +565,7 @@ Status Evaluation::State::AddClassification(const table::Table& batch, int64_t f
     } else if (derive_prediction) {
       if (options.task == Task::kBinary) {
         int negative = 1 - positive;
-        p = row_scores_buf[0] > 0.5 ? positive : negative;
+        p = row_scores_buf[0] > options.threshold ? positive : negative;
       } else {
         p = static_cast<int>(std::max_element(row_scores_buf.begin(), row_scores_buf.end()) -
                              row_scores_buf.begin());
@@ -655,7 +655,8 @@ Status Evaluation::Merge(const Evaluation& other_eval) {
       a.options.prediction_column != b.options.prediction_column ||
       a.options.score_columns != b.options.score_columns ||
       a.options.positive_class != b.options.positive_class ||
-      a.options.classes != b.options.classes || a.options.slicings != b.options.slicings) {
+      a.options.classes != b.options.classes || a.options.slicings != b.options.slicings ||
+      a.options.threshold != b.options.threshold) {
     return Status::InvalidArgument(
         "cannot merge evaluations of different tasks, columns, classes or slicings");
   }
@@ -1241,6 +1242,7 @@ std::string Evaluation::SerializeState() const {
   w.PutStrings(s.options.score_columns);
   w.PutString(s.options.positive_class);
   w.PutStrings(s.options.classes);
+  w.Put<double>(s.options.threshold);
   w.Put<uint64_t>(s.options.slicings.size());
   for (const auto& slicing : s.options.slicings) w.PutStrings(slicing);
   w.PutStrings(s.requests);
@@ -1326,7 +1328,9 @@ Result<Evaluation> Evaluation::DeserializeState(std::string_view bytes,
   if (!r.Get(&task) || task > static_cast<uint8_t>(Task::kRegression) ||
       !r.GetString(&options.label_column) || !r.GetString(&options.prediction_column) ||
       !r.GetStrings(&options.score_columns) || !r.GetString(&options.positive_class) ||
-      !r.GetStrings(&options.classes) || !r.Get(&num_slicings) || num_slicings > 1024) {
+      !r.GetStrings(&options.classes) || !r.Get(&options.threshold) ||
+      !(options.threshold >= 0 && options.threshold <= 1) || !r.Get(&num_slicings) ||
+      num_slicings > 1024) {
     return damaged("bad options");
   }
   options.task = static_cast<Task>(task);

@@ -37,7 +37,7 @@ struct EvaluationOptions {
   /// Classification: the predicted class (the label column's type). Regression: the
   /// predicted value. May be empty when no planned metric reads it; with score columns and a
   /// class list, classification metrics then use the top-scored class (binary: the positive
-  /// class when its score is > 0.5).
+  /// class when its score is above `threshold`).
   std::string prediction_column;
   /// Score columns (numbers, no nulls or NaN). Multiclass: one per class, in the order of
   /// `classes` (which must then be given). Binary: one, the positive class's score.
@@ -51,6 +51,9 @@ struct EvaluationOptions {
   /// Each slicing groups the rows by the values of one or two columns (any type; null is the
   /// value "null") and evaluates every group as well as the whole input, in the same pass.
   std::vector<std::vector<std::string>> slicings;
+  /// Without a prediction column, a binary prediction is the positive class when its score is
+  /// above this threshold.
+  double threshold = 0.5;
   /// Threads for Finish (0 = all hardware threads).
   int threads = 1;
 };

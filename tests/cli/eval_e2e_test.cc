@@ -144,6 +144,38 @@ TEST_F(CliTest, EvalBadInputGivesClearErrors) {
   EXPECT_TRUE(Contains(junk.err, "junk.state: not a cairn evaluation state")) << junk.err;
 }
 
+TEST_F(CliTest, EvalRunReadsASpecFile) {
+  RunResult r = Run({"eval", "run", "--spec", kEval + "spec.yaml", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = ParseJson(parser, r.out);
+  simdjson::dom::element o = doc["overall"];
+  EXPECT_DOUBLE_EQ(Number(o["accuracy"]), 0.6);
+  EXPECT_DOUBLE_EQ(Number(o["roc_auc[b]"]), 4.0 / 6.0);
+  // Predicted a: rows 1, 4, 5 (2 right); predicted b: rows 2, 3 (1 right).
+  EXPECT_NEAR(Number(o["gap"]), 2.0 / 3.0 - 0.5, 1e-15);
+  EXPECT_NEAR(Number(o["twice"]), 2 * (2.0 / 3.0 - 0.5), 1e-15);
+  EXPECT_EQ(o.get_object().size(), 4u);  // what the formulas read is not output
+  EXPECT_EQ(int64_t(doc["slices"]["w,t"]["y|day"]["rows"]), 2);
+  // Flags override the spec.
+  RunResult only =
+      Run({"eval", "run", "--spec", kEval + "spec.yaml", "--metrics", "accuracy", "--json"});
+  ASSERT_EQ(only.exit_code, 0) << only.err;
+  simdjson::dom::parser p2;
+  EXPECT_TRUE(ParseJson(p2, only.out)["overall"]["roc_auc[b]"].error() != simdjson::SUCCESS);
+
+  RunResult bad =
+      Run({"eval", "run", "--spec", kEval + "bad_metric.yaml", "--input", kEval + "small.csv"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(Contains(bad.err, "bad_metric.yaml:6: 'metrics[1]': unknown metric 'f2_score'"))
+      << bad.err;
+  RunResult cycle =
+      Run({"eval", "run", "--spec", kEval + "cycle.yaml", "--input", kEval + "small.csv"});
+  EXPECT_EQ(cycle.exit_code, 1);
+  EXPECT_TRUE(Contains(cycle.err, "cycle.yaml:4: 'formulas.a': formula 'a' -> 'b' -> 'a'"))
+      << cycle.err;
+}
+
 // The example plugin, compiled here against the one public header only, adds metrics that
 // read the shared confusion matrix and rankings.
 TEST_F(CliTest, EvalLoadsMetricPlugins) {
