@@ -1156,6 +1156,7 @@ class Writer {
   template <typename T>
   void PutArray(const std::vector<T>& v) {
     Put<uint64_t>(v.size());
+    if (v.empty()) return;
     out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));  // NOLINT
   }
   std::string& out() { return out_; }
@@ -1195,7 +1196,7 @@ class Reader {
     uint64_t n = 0;
     if (!Get(&n) || n > in_.size() / sizeof(T)) return false;
     v->resize(n);
-    std::memcpy(v->data(), in_.data(), n * sizeof(T));
+    if (n > 0) std::memcpy(v->data(), in_.data(), n * sizeof(T));
     in_.remove_prefix(n * sizeof(T));
     return true;
   }
