@@ -273,6 +273,20 @@ int64_t Comparison::Count(Verdict v) const {
   return n;
 }
 
+std::vector<const MetricComparison*> Comparison::Changes() const {
+  static constexpr Verdict kOrder[] = {Verdict::kRegressed,       Verdict::kBecameNull,
+                                       Verdict::kOnlyInBaseline,  Verdict::kWithinTolerance,
+                                       Verdict::kChanged,         Verdict::kOnlyInCandidate,
+                                       Verdict::kBecameNumber,    Verdict::kImproved};
+  std::vector<const MetricComparison*> out;
+  for (Verdict v : kOrder) {
+    for (const MetricComparison& m : metrics) {
+      if (m.verdict == v) out.push_back(&m);
+    }
+  }
+  return out;
+}
+
 std::vector<const SliceComparison*> Comparison::SlicesWithDifferentRows() const {
   std::vector<const SliceComparison*> out;
   for (const SliceComparison& s : slices) {

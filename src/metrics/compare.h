@@ -98,6 +98,10 @@ struct Comparison {
   int64_t CountRegressions() const;
   /// Metrics with the verdict `v`.
   int64_t Count(Verdict v) const;
+  /// The metrics whose verdict is not kUnchanged, most serious first: regressed, became
+  /// null, only in baseline, within tolerance, changed, only in candidate, became number,
+  /// improved; in comparison order within a verdict.
+  std::vector<const MetricComparison*> Changes() const;
   /// Slices (the whole input included) whose row counts differ or that only one side has:
   /// a sign that the two evaluations did not see the same data.
   std::vector<const SliceComparison*> SlicesWithDifferentRows() const;
