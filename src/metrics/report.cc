@@ -198,9 +198,9 @@ void Heatmap(const std::vector<std::string>& row_labels, const std::vector<std::
   *out += "<svg class=\"chart heatmap\" width=\"" + Px(width) + "\" height=\"" + Px(height) +
           "\" viewBox=\"0 0 " + Px(width) + " " + Px(height) + "\" role=\"img\">";
   *out += "<text class=\"axis-title\" x=\"" + Px(left) + "\" y=\"14\">" + Esc(col_title) +
-          " &rarr;</text>";
+          " \xE2\x86\x92</text>";
   *out += "<text class=\"axis-title\" x=\"4\" y=\"" + Px(top - 6) + "\">" + Esc(row_title) +
-          " &darr;</text>";
+          " \xE2\x86\x93</text>";
   for (size_t c = 0; c < col_labels.size(); ++c) {
     double x = left + cell_w * (static_cast<double>(c) + 0.5);
     *out += "<text class=\"col-label\" x=\"" + Px(x) + "\" y=\"" + Px(top - 22) +

@@ -126,10 +126,18 @@ class ResultParser {
   Status JsonError(simdjson::error_code err, const std::string& path) {
     std::string where(source_);
     const char* at = nullptr;
-    if (iterating_ && doc_.current_location().get(at) == simdjson::SUCCESS &&
-        at >= padded_.data() &&
-        at <= padded_.data() + json_.size()) {
-      auto offset = static_cast<size_t>(at - padded_.data());
+    bool known = false;
+    size_t offset = 0;
+    if (err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT || err == simdjson::UNCLOSED_STRING) {
+      // Found before reading starts: the document ends too early.
+      known = true;
+      offset = json_.size();
+    } else if (iterating_ && doc_.current_location().get(at) == simdjson::SUCCESS &&
+               at >= padded_.data() && at <= padded_.data() + json_.size()) {
+      known = true;
+      offset = static_cast<size_t>(at - padded_.data());
+    }
+    if (known) {
       size_t line = 1;
       size_t line_start = 0;
       for (size_t i = 0; i < offset; ++i) {
