@@ -165,10 +165,9 @@ void WriteComparisonJson(const metrics::Comparison& c, const metrics::GateResult
     j->EndObject();
   }
   j->EndArray();
-  for (const auto& [key, list] :
-       {std::pair<const char*, const std::vector<std::string>*>{"slicings_only_in_baseline",
-                                                                &c.slicings_only_in_baseline},
-        {"slicings_only_in_candidate", &c.slicings_only_in_candidate}}) {
+  for (const auto& [key, list] : {std::pair<const char*, const std::vector<std::string>*>{
+                                      "slicings_only_in_baseline", &c.slicings_only_in_baseline},
+                                  {"slicings_only_in_candidate", &c.slicings_only_in_candidate}}) {
     j->Key(key);
     j->BeginArray();
     for (const auto& name : *list) j->String(name);
@@ -228,20 +227,21 @@ std::string ComparisonText(const metrics::Comparison& c, const metrics::GateResu
     summary += std::to_string(n) + " " + std::string(metrics::VerdictName(v));
   }
   int64_t regressions = c.CountRegressions();
-  out += std::to_string(regressions) + (regressions == 1 ? " regression" : " regressions") +
-         " (" + (summary.empty() ? "no metrics" : summary) +
-         "; tolerance " + table::FormatDouble(c.tolerance) + ")\n";
+  out += std::to_string(regressions) + (regressions == 1 ? " regression" : " regressions") + " (" +
+         (summary.empty() ? "no metrics" : summary) + "; tolerance " +
+         table::FormatDouble(c.tolerance) + ")\n";
   std::vector<const MetricComparison*> changes = c.Changes();
   if (!changes.empty()) {
     std::vector<std::vector<std::string>> rows;
+    rows.reserve(changes.size());
     for (const MetricComparison* m : changes) {
       rows.push_back({DisplayCell(SliceText(m->slicing, m->slice)), DisplayCell(m->metric),
                       ValueText(m->baseline, m->verdict != Verdict::kOnlyInCandidate),
                       ValueText(m->candidate, m->verdict != Verdict::kOnlyInBaseline),
                       DeltaText(*m), std::string(metrics::VerdictName(m->verdict))});
     }
-    out += "\n" + FormatTextTable({"slice", "metric", "baseline", "candidate", "delta", "verdict"},
-                                  rows);
+    out += "\n" +
+           FormatTextTable({"slice", "metric", "baseline", "candidate", "delta", "verdict"}, rows);
   }
   std::vector<const metrics::SliceComparison*> different = c.SlicesWithDifferentRows();
   if (!different.empty()) {
@@ -315,8 +315,8 @@ int RunEvalCompare(const Invocation& inv) {
     report.title = inv.args.Get("title").value_or("cairn comparison");
     report.source = pos[0] + " -> " + pos[1];
     report.generated_at = NowText();
-    Status s = WriteStringToFile(*html, metrics::RenderHtmlComparison(*comparison, report,
-                                                                      gate_ptr));
+    Status s =
+        WriteStringToFile(*html, metrics::RenderHtmlComparison(*comparison, report, gate_ptr));
     if (!s.ok()) return inv.Fail(s);
   }
   if (inv.json) {

@@ -26,8 +26,7 @@ const EvaluationResult::Slicing* FindSlicing(const EvaluationResult& r, std::str
   return nullptr;
 }
 
-const EvaluationResult::Slice* FindSlice(const EvaluationResult::Slicing& s,
-                                         std::string_view key) {
+const EvaluationResult::Slice* FindSlice(const EvaluationResult::Slicing& s, std::string_view key) {
   for (const auto& slice : s.slices) {
     if (slice.Key() == key) return &slice;
   }
@@ -186,7 +185,7 @@ Result<std::optional<double>> GateValue(const MetricOutputs& outputs, const Gate
   return ScalarNumber(*v, reason);
 }
 
-GateCheck CheckBound(const GateRule& rule, std::optional<double> value, std::string reason) {
+GateCheck CheckBound(const GateRule& rule, std::optional<double> value, const std::string& reason) {
   GateCheck check;
   check.candidate = value;
   if (!value) {
@@ -200,9 +199,8 @@ GateCheck CheckBound(const GateRule& rule, std::optional<double> value, std::str
 }
 
 GateCheck CheckDrop(const GateRule& rule, const MetricRegistry* registry,
-                    std::optional<double> baseline,
-                    const std::string& baseline_reason, std::optional<double> candidate,
-                    const std::string& candidate_reason) {
+                    std::optional<double> baseline, const std::string& baseline_reason,
+                    std::optional<double> candidate, const std::string& candidate_reason) {
   GateCheck check;
   check.baseline = baseline;
   check.candidate = candidate;
@@ -211,8 +209,7 @@ GateCheck CheckDrop(const GateRule& rule, const MetricRegistry* registry,
     check.reason = "baseline null" + (baseline_reason.empty() ? "" : ": " + baseline_reason);
   } else if (!candidate) {
     check.passed = false;
-    check.reason =
-        "candidate null" + (candidate_reason.empty() ? "" : ": " + candidate_reason);
+    check.reason = "candidate null" + (candidate_reason.empty() ? "" : ": " + candidate_reason);
   } else {
     check.passed =
         WithinDrop(*baseline, *candidate, rule.threshold, HigherIsBetter(rule.metric, registry));
@@ -274,10 +271,10 @@ int64_t Comparison::Count(Verdict v) const {
 }
 
 std::vector<const MetricComparison*> Comparison::Changes() const {
-  static constexpr Verdict kOrder[] = {Verdict::kRegressed,       Verdict::kBecameNull,
-                                       Verdict::kOnlyInBaseline,  Verdict::kWithinTolerance,
-                                       Verdict::kChanged,         Verdict::kOnlyInCandidate,
-                                       Verdict::kBecameNumber,    Verdict::kImproved};
+  static constexpr Verdict kOrder[] = {Verdict::kRegressed,      Verdict::kBecameNull,
+                                       Verdict::kOnlyInBaseline, Verdict::kWithinTolerance,
+                                       Verdict::kChanged,        Verdict::kOnlyInCandidate,
+                                       Verdict::kBecameNumber,   Verdict::kImproved};
   std::vector<const MetricComparison*> out;
   for (Verdict v : kOrder) {
     for (const MetricComparison& m : metrics) {
@@ -405,8 +402,7 @@ Result<GateRule> ParseGateRule(std::string_view line) {
 }
 
 Result<GateResult> EvaluateGate(const std::vector<GateRule>& rules,
-                                const EvaluationResult* baseline,
-                                const EvaluationResult& candidate,
+                                const EvaluationResult* baseline, const EvaluationResult& candidate,
                                 const MetricRegistry* registry) {
   if (baseline != nullptr) CAIRN_RETURN_IF_ERROR(CheckComparable(*baseline, candidate));
   GateResult gate;

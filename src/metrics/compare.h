@@ -146,9 +146,9 @@ Result<GateRule> ParseGateRule(std::string_view line);
 struct GateCheck {
   std::string slicing;  // "" for the whole input
   std::string slice;
-  std::optional<double> baseline;  // max_drop only; nullopt if null
+  std::optional<double> baseline;   // max_drop only; nullopt if null
   std::optional<double> candidate;  // nullopt if null
-  std::string reason;  // why a value is null, or why a slice could not be compared
+  std::string reason;               // why a value is null, or why a slice could not be compared
   bool passed = false;
 };
 
@@ -174,8 +174,7 @@ struct GateResult {
 /// max_drop rule without a baseline; class lists that differ. Metric directions come from
 /// `registry` (null: BuiltinMetrics()).
 Result<GateResult> EvaluateGate(const std::vector<GateRule>& rules,
-                                const EvaluationResult* baseline,
-                                const EvaluationResult& candidate,
+                                const EvaluationResult* baseline, const EvaluationResult& candidate,
                                 const MetricRegistry* registry = nullptr);
 
 }  // namespace cairn::metrics

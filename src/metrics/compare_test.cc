@@ -232,9 +232,9 @@ TEST(GateTest, ParsesRuleLines) {
   EXPECT_EQ(spaced->threshold, 0.1);
   EXPECT_EQ(spaced->by, "weather,time_of_day");
 
-  for (std::string_view bad : {"f1_macro > 0.8", "max_drop recall 0.01 0.02", "f1 >= high",
-                               "max_drop recall -0.01", "f1 >= 0.8 by", "f1 >= inf", "",
-                               "recall[a >= 0.5", ">= 0.5"}) {
+  for (std::string_view bad :
+       {"f1_macro > 0.8", "max_drop recall 0.01 0.02", "f1 >= high", "max_drop recall -0.01",
+        "f1 >= 0.8 by", "f1 >= inf", "", "recall[a >= 0.5", ">= 0.5"}) {
     auto r = ParseGateRule(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {
@@ -249,13 +249,13 @@ GateRule Rule(std::string_view text) { return std::move(ParseGateRule(text)).val
 TEST(GateTest, FloorsCeilingsAndDrops) {
   EvaluationResult b = Baseline();
   EvaluationResult c = Candidate();
-  auto gate = EvaluateGate({Rule("accuracy >= 0.85"), Rule("f1_macro >= 0.7"),
-                            Rule("log_loss <= 0.35"), Rule("max_drop f1_macro 0.01"),
-                            Rule("max_drop log_loss 0.04")},
-                           &b, c, &TestRegistry());
+  auto gate =
+      EvaluateGate({Rule("accuracy >= 0.85"), Rule("f1_macro >= 0.7"), Rule("log_loss <= 0.35"),
+                    Rule("max_drop f1_macro 0.01"), Rule("max_drop log_loss 0.04")},
+                   &b, c, &TestRegistry());
   ASSERT_TRUE(gate.ok()) << gate.status().ToString();
   ASSERT_EQ(gate->rules.size(), 5u);
-  EXPECT_TRUE(gate->rules[0].passed);  // 0.85 >= 0.85
+  EXPECT_TRUE(gate->rules[0].passed);   // 0.85 >= 0.85
   EXPECT_FALSE(gate->rules[1].passed);  // 0.69 < 0.7
   EXPECT_EQ(*gate->rules[1].checks[0].candidate, 0.69);
   EXPECT_TRUE(gate->rules[2].passed);  // 0.35 <= 0.35
@@ -273,9 +273,8 @@ TEST(GateTest, FloorsCeilingsAndDrops) {
 TEST(GateTest, RulesBySlicingCheckEverySlice) {
   EvaluationResult b = Baseline();
   EvaluationResult c = Candidate();
-  auto gate = EvaluateGate({Rule("accuracy >= 0.55 by weather"),
-                            Rule("max_drop accuracy 0.1 by weather")},
-                           &b, c);
+  auto gate = EvaluateGate(
+      {Rule("accuracy >= 0.55 by weather"), Rule("max_drop accuracy 0.1 by weather")}, &b, c);
   ASSERT_TRUE(gate.ok()) << gate.status().ToString();
   const GateRuleResult& floor = gate->rules[0];
   ASSERT_EQ(floor.checks.size(), 2u);
@@ -300,9 +299,8 @@ TEST(GateTest, RulesBySlicingCheckEverySlice) {
 TEST(GateTest, NullValues) {
   EvaluationResult b = Baseline();
   EvaluationResult c = Candidate();
-  auto gate = EvaluateGate({Rule("cohen_kappa >= 0"), Rule("max_drop cohen_kappa 1"),
-                            Rule("max_drop mcc 0")},
-                           &b, c);
+  auto gate = EvaluateGate(
+      {Rule("cohen_kappa >= 0"), Rule("max_drop cohen_kappa 1"), Rule("max_drop mcc 0")}, &b, c);
   ASSERT_TRUE(gate.ok()) << gate.status().ToString();
   EXPECT_FALSE(gate->rules[0].passed);
   EXPECT_EQ(gate->rules[0].checks[0].reason, "null: one class");

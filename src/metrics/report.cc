@@ -141,9 +141,8 @@ std::string Blue(double t) {
 }
 
 const char* SeriesColor(size_t i) {
-  static constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                            "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                                            "#bcbd22", "#17becf"};
+  static constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
   return kColors[i % 10];
 }
 
@@ -218,14 +217,13 @@ void Heatmap(const std::vector<std::string>& row_labels, const std::vector<std::
       if (!cell.present) continue;
       double t = (cell.value - lo) / (hi - lo);
       std::string fill = cell.has_value ? Blue(t) : "#e8e8e8";
-      *out += "<g><title>" + Esc(cell.tooltip) + "</title><rect x=\"" + Px(x) + "\" y=\"" +
-              Px(y) + "\" width=\"" + Px(cell_w - 1) + "\" height=\"" + Px(cell_h - 1) +
-              "\" fill=\"" + fill + "\"/>";
+      *out += "<g><title>" + Esc(cell.tooltip) + "</title><rect x=\"" + Px(x) + "\" y=\"" + Px(y) +
+              "\" width=\"" + Px(cell_w - 1) + "\" height=\"" + Px(cell_h - 1) + "\" fill=\"" +
+              fill + "\"/>";
       if (numbers) {
         std::string cls = cell.has_value && t > 0.55 ? "cell-text dark" : "cell-text";
         *out += "<text class=\"" + cls + "\" x=\"" + Px(x + cell_w / 2) + "\" y=\"" +
-                Px(y + cell_h * 0.68) + "\" text-anchor=\"middle\">" + Esc(cell.text) +
-                "</text>";
+                Px(y + cell_h * 0.68) + "\" text-anchor=\"middle\">" + Esc(cell.text) + "</text>";
       }
       *out += "</g>";
     }
@@ -245,7 +243,9 @@ void BarChart(const std::string& metric, const std::vector<Bar>& bars, size_t to
     double x = 0;
     if (b.value != nullptr && ScalarOf(*b.value, &x)) values.push_back(x);
   }
-  auto [lo, hi] = Domain(values);
+  std::pair<double, double> domain = Domain(values);
+  double lo = domain.first;
+  double hi = domain.second;
   double left = 170;
   double plot = 360;
   double row_h = 20;
@@ -261,17 +261,17 @@ void BarChart(const std::string& metric, const std::vector<Bar>& bars, size_t to
   for (size_t i = 0; i < bars.size(); ++i) {
     double y = top + row_h * static_cast<double>(i);
     const Bar& b = bars[i];
-    *out += "<g><title>" + Esc(b.label) + "</title><text class=\"row-label\" x=\"" +
-            Px(left - 6) + "\" y=\"" + Px(y + 14) + "\" text-anchor=\"end\">" +
-            Esc(Truncate(b.label, 24)) + "</text></g>";
+    *out += "<g><title>" + Esc(b.label) + "</title><text class=\"row-label\" x=\"" + Px(left - 6) +
+            "\" y=\"" + Px(y + 14) + "\" text-anchor=\"end\">" + Esc(Truncate(b.label, 24)) +
+            "</text></g>";
     double x = 0;
     if (b.value != nullptr && ScalarOf(*b.value, &x)) {
       double x0 = xpos(std::min(0.0, x));
       double x1 = xpos(std::max(0.0, x));
       *out += "<g><title>" + Esc(b.label) + ": " + Full(x) + "</title><rect class=\"bar\" x=\"" +
               Px(x0) + "\" y=\"" + Px(y + 3) + "\" width=\"" + Px(std::max(0.5, x1 - x0)) +
-              "\" height=\"" + Px(row_h - 6) + "\"/><text class=\"bar-value\" x=\"" +
-              Px(x1 + 4) + "\" y=\"" + Px(y + 14) + "\">" + Num(x) + "</text></g>";
+              "\" height=\"" + Px(row_h - 6) + "\"/><text class=\"bar-value\" x=\"" + Px(x1 + 4) +
+              "\" y=\"" + Px(y + 14) + "\">" + Num(x) + "</text></g>";
     } else {
       std::string reason = b.value == nullptr ? "not computed" : NullReason(*b.value);
       *out += "<g><title>" + Esc(reason) + "</title><text class=\"null-text\" x=\"" +
@@ -300,8 +300,12 @@ void LineChart(const std::string& title, const std::string& x_title, const std::
     xs.insert(xs.end(), s.x.begin(), s.x.end());
     ys.insert(ys.end(), s.y.begin(), s.y.end());
   }
-  auto [x_lo, x_hi] = Domain(xs);
-  auto [y_lo, y_hi] = Domain(ys);
+  std::pair<double, double> x_domain = Domain(xs);
+  std::pair<double, double> y_domain = Domain(ys);
+  double x_lo = x_domain.first;
+  double x_hi = x_domain.second;
+  double y_lo = y_domain.first;
+  double y_hi = y_domain.second;
   double left = 52;
   double top = 12;
   double plot_w = 340;
@@ -310,16 +314,18 @@ void LineChart(const std::string& title, const std::string& x_title, const std::
   double height = top + plot_h + 44;
   auto px = [&](double v) { return left + (v - x_lo) / (x_hi - x_lo) * plot_w; };
   auto py = [&](double v) { return top + plot_h - (v - y_lo) / (y_hi - y_lo) * plot_h; };
-  *out += "<figure class=\"curve\"><figcaption>" + Esc(title) + "</figcaption><svg class=\"chart\" "
-          "width=\"" + Px(width) + "\" height=\"" + Px(height) + "\" viewBox=\"0 0 " + Px(width) +
-          " " + Px(height) + "\" role=\"img\">";
+  *out += "<figure class=\"curve\"><figcaption>" + Esc(title) +
+          "</figcaption><svg class=\"chart\" "
+          "width=\"" +
+          Px(width) + "\" height=\"" + Px(height) + "\" viewBox=\"0 0 " + Px(width) + " " +
+          Px(height) + "\" role=\"img\">";
   for (int i = 0; i <= 4; ++i) {
     double fx = x_lo + (x_hi - x_lo) * i / 4;
     double fy = y_lo + (y_hi - y_lo) * i / 4;
     *out += "<line class=\"grid\" x1=\"" + Px(px(fx)) + "\" x2=\"" + Px(px(fx)) + "\" y1=\"" +
             Px(top) + "\" y2=\"" + Px(top + plot_h) + "\"/>";
-    *out += "<line class=\"grid\" x1=\"" + Px(left) + "\" x2=\"" + Px(left + plot_w) +
-            "\" y1=\"" + Px(py(fy)) + "\" y2=\"" + Px(py(fy)) + "\"/>";
+    *out += "<line class=\"grid\" x1=\"" + Px(left) + "\" x2=\"" + Px(left + plot_w) + "\" y1=\"" +
+            Px(py(fy)) + "\" y2=\"" + Px(py(fy)) + "\"/>";
     *out += "<text class=\"tick\" x=\"" + Px(px(fx)) + "\" y=\"" + Px(top + plot_h + 14) +
             "\" text-anchor=\"middle\">" + Num(fx) + "</text>";
     *out += "<text class=\"tick\" x=\"" + Px(left - 4) + "\" y=\"" + Px(py(fy) + 4) +
@@ -333,8 +339,8 @@ void LineChart(const std::string& title, const std::string& x_title, const std::
     *out += "<line class=\"diagonal\" x1=\"" + Px(px(lo)) + "\" y1=\"" + Px(py(lo)) + "\" x2=\"" +
             Px(px(hi)) + "\" y2=\"" + Px(py(hi)) + "\"/>";
   }
-  *out += "<text class=\"axis-title\" x=\"" + Px(left + plot_w / 2) + "\" y=\"" +
-          Px(height - 6) + "\" text-anchor=\"middle\">" + Esc(x_title) + "</text>";
+  *out += "<text class=\"axis-title\" x=\"" + Px(left + plot_w / 2) + "\" y=\"" + Px(height - 6) +
+          "\" text-anchor=\"middle\">" + Esc(x_title) + "</text>";
   *out += "<text class=\"axis-title\" transform=\"translate(12," + Px(top + plot_h / 2) +
           ") rotate(-90)\" text-anchor=\"middle\">" + Esc(y_title) + "</text>";
   for (size_t s = 0; s < series.size(); ++s) {
@@ -360,9 +366,9 @@ void LineChart(const std::string& title, const std::string& x_title, const std::
         double x = series[s].x[i];
         double y = series[s].y[i];
         if (std::isnan(x) || std::isnan(y)) continue;
-        *out += "<circle r=\"2.5\" fill=\"" + std::string(SeriesColor(s)) + "\" cx=\"" +
-                Px(px(x)) + "\" cy=\"" + Px(py(y)) + "\"><title>" + Esc(series[s].name) + ": (" +
-                Full(x) + ", " + Full(y) + ")</title></circle>";
+        *out += "<circle r=\"2.5\" fill=\"" + std::string(SeriesColor(s)) + "\" cx=\"" + Px(px(x)) +
+                "\" cy=\"" + Px(py(y)) + "\"><title>" + Esc(series[s].name) + ": (" + Full(x) +
+                ", " + Full(y) + ")</title></circle>";
       }
     }
   }
@@ -444,9 +450,10 @@ document.querySelectorAll('table.sortable th').forEach(function (th) {
 )";
 
 void BeginPage(const std::string& title, std::string* out) {
-  *out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
-          Esc(title) + "</title>\n<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
+  *out +=
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
+      Esc(title) + "</title>\n<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
 }
 
 void EndPage(std::string* out) {
@@ -459,8 +466,9 @@ void MetaRow(std::string_view term, const std::string& value_html, std::string* 
 
 void InputsTable(const std::vector<EvaluationResult::Input>& inputs, std::string* out) {
   if (inputs.empty()) return;
-  *out += "<div class=\"scroll\"><table><thead><tr><th>input</th><th>size</th><th>XXH3-128</th>"
-          "</tr></thead><tbody>";
+  *out +=
+      "<div class=\"scroll\"><table><thead><tr><th>input</th><th>size</th><th>XXH3-128</th>"
+      "</tr></thead><tbody>";
   for (const auto& in : inputs) {
     *out += "<tr><td>" + Esc(in.path) + "</td><td class=\"num\" title=\"" +
             std::to_string(in.bytes) + " bytes\">" + HumanBytes(in.bytes) + "</td><td><code>" +
@@ -486,7 +494,8 @@ std::vector<std::string> HeadlineMetrics(const EvaluationResult& r, const Report
   auto usable = [&](const std::string& key) {
     if (std::find(out.begin(), out.end(), key) != out.end()) return false;
     const MetricValue* v = Find(r.overall, key);
-    if (v != nullptr) return v->kind == MetricValue::Kind::kNumber || v->kind == MetricValue::Kind::kNull;
+    if (v != nullptr)
+      return v->kind == MetricValue::Kind::kNumber || v->kind == MetricValue::Kind::kNull;
     for (const auto& s : r.slicings) {
       for (const auto& slice : s.slices) {
         if (Find(slice.outputs, key) != nullptr) return true;
@@ -500,8 +509,8 @@ std::vector<std::string> HeadlineMetrics(const EvaluationResult& r, const Report
     }
     return out;
   }
-  for (const char* m : {"accuracy", "balanced_accuracy", "f1_macro", "roc_auc",
-                        "average_precision", "log_loss", "mse", "mae", "r2"}) {
+  for (const char* m : {"accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "average_precision",
+                        "log_loss", "mse", "mae", "r2"}) {
     if (out.size() < o.max_headline_metrics && usable(m)) out.emplace_back(m);
   }
   for (const auto& [key, value] : r.overall) {
@@ -512,8 +521,9 @@ std::vector<std::string> HeadlineMetrics(const EvaluationResult& r, const Report
 }
 
 void OverallSection(const EvaluationResult& r, std::string* out) {
-  *out += "<section id=\"overall\"><h2>Overall</h2><div class=\"scroll\"><table class=\"sortable\">"
-          "<thead><tr><th>metric</th><th>value</th></tr></thead><tbody>";
+  *out +=
+      "<section id=\"overall\"><h2>Overall</h2><div class=\"scroll\"><table class=\"sortable\">"
+      "<thead><tr><th>metric</th><th>value</th></tr></thead><tbody>";
   for (const auto& [key, value] : r.overall) {
     if (!IsScalarKind(value)) continue;
     *out += "<tr><td>" + Esc(key) + "</td>";
@@ -528,8 +538,8 @@ void OverallSection(const EvaluationResult& r, std::string* out) {
     if (!IsScalarKind(value)) continue;
     for (const auto& cls : r.classes) {
       std::string suffix = "[" + cls + "]";
-      if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(),
-                                                    suffix) == 0) {
+      if (key.size() > suffix.size() &&
+          key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0) {
         std::string base = key.substr(0, key.size() - suffix.size());
         if (std::find(bases.begin(), bases.end(), base) == bases.end()) bases.push_back(base);
         break;
@@ -537,13 +547,18 @@ void OverallSection(const EvaluationResult& r, std::string* out) {
     }
   }
   if (!bases.empty()) {
-    *out += "<h3>Per class</h3><div class=\"scroll\"><table class=\"sortable\"><thead><tr>"
-            "<th>class</th>";
+    *out +=
+        "<h3>Per class</h3><div class=\"scroll\"><table class=\"sortable\"><thead><tr>"
+        "<th>class</th>";
     for (const auto& b : bases) *out += "<th>" + Esc(b) + "</th>";
     *out += "</tr></thead><tbody>";
     for (const auto& cls : r.classes) {
       *out += "<tr><td>" + Esc(cls) + "</td>";
-      for (const auto& b : bases) ValueCell(Find(r.overall, b + "[" + cls + "]"), out);
+      for (const auto& b : bases) {
+        std::string key = b;
+        key += "[" + cls + "]";
+        ValueCell(Find(r.overall, key), out);
+      }
       *out += "</tr>";
     }
     *out += "</tbody></table></div>";
@@ -579,7 +594,8 @@ void ConfusionSection(const std::string& key, const MetricValue& m,
                      labels[r] + ")";
     }
   }
-  *out += "<h3>" + Esc(key) + "</h3><p class=\"note\">Rows are labels, columns predictions; "
+  *out += "<h3>" + Esc(key) +
+          "</h3><p class=\"note\">Rows are labels, columns predictions; "
           "colour is the share of the row.</p><div class=\"scroll\">";
   Heatmap(labels, col_labels, cells, 0, 1, "label", "prediction", out);
   *out += "</div>";
@@ -673,12 +689,12 @@ std::string SlicingTitle(const EvaluationResult::Slicing& s) {
   return title;
 }
 
-void SlicingSection(const EvaluationResult& r, size_t index, const std::vector<std::string>& headline,
-                    const ReportOptions& options, std::string* out) {
+void SlicingSection(const EvaluationResult& r, size_t index,
+                    const std::vector<std::string>& headline, const ReportOptions& options,
+                    std::string* out) {
   const EvaluationResult::Slicing& s = r.slicings[index];
-  *out += "<section id=\"slicing-" + std::to_string(index) + "\"><h2>By " +
-          Esc(SlicingTitle(s)) + "</h2><p class=\"note\">" + std::to_string(s.slices.size()) +
-          " slices</p>";
+  *out += "<section id=\"slicing-" + std::to_string(index) + "\"><h2>By " + Esc(SlicingTitle(s)) +
+          "</h2><p class=\"note\">" + std::to_string(s.slices.size()) + " slices</p>";
   std::vector<std::string> metrics;
   for (const auto& slice : s.slices) {
     for (const auto& [key, value] : slice.outputs) {
@@ -734,7 +750,8 @@ void SlicingSection(const EvaluationResult& r, size_t index, const std::vector<s
           cell.has_value = true;
           cell.value = x;
           cell.text = Num(x);
-          cell.tooltip = where + ": " + m + " = " + Full(x);
+          cell.tooltip = where;
+          cell.tooltip += ": " + m + " = " + Full(x);
           values.push_back(x);
         } else {
           cell.text = "null";
@@ -779,11 +796,10 @@ void OptionalCell(const std::optional<double>& v, const std::string& reason, boo
   if (!present) {
     *out += "<td class=\"missing\" title=\"absent\">&mdash;</td>";
   } else if (v) {
-    *out += "<td class=\"num\" data-v=\"" + Full(*v) + "\" title=\"" + Full(*v) + "\">" +
-            Num(*v) + "</td>";
+    *out += "<td class=\"num\" data-v=\"" + Full(*v) + "\" title=\"" + Full(*v) + "\">" + Num(*v) +
+            "</td>";
   } else {
-    *out += "<td class=\"null\" title=\"" + Esc(reason.empty() ? "null" : reason) +
-            "\">null</td>";
+    *out += "<td class=\"null\" title=\"" + Esc(reason.empty() ? "null" : reason) + "\">null</td>";
   }
 }
 
@@ -797,12 +813,15 @@ void ComparisonRow(const MetricComparison& m, std::string* out) {
   OptionalCell(m.baseline, m.baseline_reason, m.verdict != Verdict::kOnlyInCandidate, out);
   OptionalCell(m.candidate, m.candidate_reason, m.verdict != Verdict::kOnlyInBaseline, out);
   if (m.baseline && m.candidate) {
-    *out += "<td class=\"num\" data-v=\"" + Full(m.delta) + "\" title=\"" + Full(m.delta) +
-            "\">" + SignedNum(m.delta) + "</td>";
+    *out += "<td class=\"num\" data-v=\"" + Full(m.delta) + "\" title=\"" + Full(m.delta) + "\">" +
+            SignedNum(m.delta) + "</td>";
   } else {
     *out += "<td></td>";
   }
-  *out += "<td>" + std::string(m.is_count ? "count" : m.higher_is_better ? "higher" : "lower") +
+  *out += "<td>" +
+          std::string(m.is_count           ? "count"
+                      : m.higher_is_better ? "higher"
+                                           : "lower") +
           "</td><td>" + Esc(VerdictName(m.verdict)) + "</td></tr>";
 }
 
@@ -813,17 +832,19 @@ constexpr std::string_view kComparisonHeader =
 void GateSection(const GateResult& gate, std::string* out) {
   *out += "<section id=\"gate\"><h2>Gate</h2><div class=\"banner " +
           std::string(gate.passed ? "good\">gate passed" : "bad\">gate failed") + "</div>";
-  *out += "<table><thead><tr><th>rule</th><th>result</th><th>slice</th><th>baseline</th>"
-          "<th>candidate</th><th>note</th></tr></thead><tbody>";
+  *out +=
+      "<table><thead><tr><th>rule</th><th>result</th><th>slice</th><th>baseline</th>"
+      "<th>candidate</th><th>note</th></tr></thead><tbody>";
   for (const GateRuleResult& rule : gate.rules) {
     for (size_t i = 0; i < rule.checks.size(); ++i) {
       const GateCheck& c = rule.checks[i];
       *out += std::string("<tr class=\"") + (c.passed ? "passed" : "failed") + "\">";
       if (i == 0) {
         std::string span = std::to_string(rule.checks.size());
-        *out += "<td rowspan=\"" + span + "\"><code>" + Esc(rule.rule.ToString()) +
-                "</code></td><td rowspan=\"" + span + "\">" +
-                (rule.passed ? "pass" : "<strong>fail</strong>") + "</td>";
+        *out += "<td rowspan=\"" + span + "\"><code>" + Esc(rule.rule.ToString()) + "</code></td>";
+        *out += "<td rowspan=\"" + span + "\">";
+        *out += rule.passed ? "pass" : "<strong>fail</strong>";
+        *out += "</td>";
       }
       *out += "<td>" + Esc(SliceName(c.slicing, c.slice)) + "</td>";
       OptionalCell(c.baseline, "", rule.rule.kind == GateRule::Kind::kMaxDrop, out);
@@ -927,15 +948,16 @@ std::string RenderHtmlComparison(const Comparison& comparison, const ReportOptio
   if (!options.generated_at.empty()) MetaRow("made", Esc(options.generated_at), &out);
   out += "</dl></header>\n<nav>";
   if (gate != nullptr) out += "<a href=\"#gate\">Gate</a>";
-  out += "<a href=\"#changes\">Changes</a><a href=\"#slices\">Slices</a>"
-         "<a href=\"#all\">All metrics</a><a href=\"#inputs\">Inputs</a></nav>\n<main>\n";
+  out +=
+      "<a href=\"#changes\">Changes</a><a href=\"#slices\">Slices</a>"
+      "<a href=\"#all\">All metrics</a><a href=\"#inputs\">Inputs</a></nav>\n<main>\n";
 
   int64_t regressions = comparison.CountRegressions();
-  out += "<div class=\"banner " + std::string(regressions > 0 ? "bad" : "good") + "\">" +
-         (regressions > 0 ? std::to_string(regressions) + " regression" +
-                                (regressions == 1 ? "" : "s")
-                          : std::string("no regressions")) +
-         "</div><p class=\"note\">";
+  out +=
+      "<div class=\"banner " + std::string(regressions > 0 ? "bad" : "good") + "\">" +
+      (regressions > 0 ? std::to_string(regressions) + " regression" + (regressions == 1 ? "" : "s")
+                       : std::string("no regressions")) +
+      "</div><p class=\"note\">";
   bool first = true;
   for (Verdict v : {Verdict::kRegressed, Verdict::kBecameNull, Verdict::kWithinTolerance,
                     Verdict::kImproved, Verdict::kBecameNumber, Verdict::kChanged,
@@ -970,9 +992,10 @@ std::string RenderHtmlComparison(const Comparison& comparison, const ReportOptio
   if (different.empty()) {
     out += "<p>Every slice has the same rows on both sides.</p>";
   } else {
-    out += "<p class=\"note\">Slices whose row counts differ were not evaluated on the same "
-           "data.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>slice</th>"
-           "<th>baseline rows</th><th>candidate rows</th></tr></thead><tbody>";
+    out +=
+        "<p class=\"note\">Slices whose row counts differ were not evaluated on the same "
+        "data.</p><div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>slice</th>"
+        "<th>baseline rows</th><th>candidate rows</th></tr></thead><tbody>";
     for (const SliceComparison* s : different) {
       out += "<tr><td>" + Esc(SliceName(s->slicing, s->slice)) + "</td>";
       for (int64_t rows : {s->baseline_rows, s->candidate_rows}) {
@@ -989,8 +1012,9 @@ std::string RenderHtmlComparison(const Comparison& comparison, const ReportOptio
          " compared values</summary><div class=\"scroll\"><table class=\"sortable\">" +
          std::string(kComparisonHeader) + "<tbody>";
   for (const MetricComparison& m : comparison.metrics) ComparisonRow(m, &out);
-  out += "</tbody></table></div></details></section>\n<section id=\"inputs\"><h2>Inputs</h2>"
-         "<h3>Baseline</h3>";
+  out +=
+      "</tbody></table></div></details></section>\n<section id=\"inputs\"><h2>Inputs</h2>"
+      "<h3>Baseline</h3>";
   InputsTable(comparison.baseline_inputs, &out);
   out += "<h3>Candidate</h3>";
   InputsTable(comparison.candidate_inputs, &out);

@@ -15,8 +15,8 @@ namespace {
 // Checks that every element of `html` is closed in order (void elements and `/>` excepted)
 // and that attribute quotes are balanced; returns the first problem or "".
 std::string CheckWellFormed(const std::string& html) {
-  static const std::vector<std::string> kVoid = {"meta", "br", "hr", "img", "input", "link",
-                                                 "col", "wbr"};
+  static const std::vector<std::string> kVoid = {"meta",  "br",   "hr",  "img",
+                                                 "input", "link", "col", "wbr"};
   std::vector<std::string> open;
   size_t i = 0;
   while ((i = html.find('<', i)) != std::string::npos) {
@@ -54,8 +54,7 @@ std::string CheckWellFormed(const std::string& html) {
                (open.empty() ? "nothing" : "<" + open.back() + ">");
       }
       open.pop_back();
-    } else if (!self_closing &&
-               std::find(kVoid.begin(), kVoid.end(), name) == kVoid.end()) {
+    } else if (!self_closing && std::find(kVoid.begin(), kVoid.end(), name) == kVoid.end()) {
       open.push_back(name);
       if (name == "script" || name == "style") {
         // Raw text up to the closing tag.
@@ -72,8 +71,7 @@ std::string CheckWellFormed(const std::string& html) {
 
 size_t Occurrences(const std::string& haystack, const std::string& needle) {
   size_t n = 0;
-  for (size_t i = haystack.find(needle); i != std::string::npos;
-       i = haystack.find(needle, i + 1)) {
+  for (size_t i = haystack.find(needle); i != std::string::npos; i = haystack.find(needle, i + 1)) {
     ++n;
   }
   return n;
@@ -104,14 +102,13 @@ EvaluationResult Sample() {
       {"support[bike]", MetricValue::Count(4)},
       {"confusion_matrix", MetricValue::Matrix({{3, 1, 0}, {0, 4, 0}, {0, 1, 3}})},
       {"pr_curve[car]", MetricValue::Curve({{"recall", {0, 0.5, 1}}, {"precision", {1, 1, 0.5}}})},
-      {"calibration", MetricValue::Curve({{"bin_lower", {0, 0.5}},
-                                          {"confidence", {0.25, nan}},
-                                          {"accuracy", {0.5, nan}}})}};
+      {"calibration",
+       MetricValue::Curve(
+           {{"bin_lower", {0, 0.5}}, {"confidence", {0.25, nan}}, {"accuracy", {0.5, nan}}})}};
   EvaluationResult::Slicing weather;
   weather.columns = {"weather"};
-  weather.slices = {
-      {{"rain"}, 4, {{"accuracy", MetricValue::Number(0.5)}}},
-      {{"\"><img src=x>"}, 8, {{"accuracy", MetricValue::Null("no rows")}}}};
+  weather.slices = {{{"rain"}, 4, {{"accuracy", MetricValue::Number(0.5)}}},
+                    {{"\"><img src=x>"}, 8, {{"accuracy", MetricValue::Null("no rows")}}}};
   EvaluationResult::Slicing two;
   two.columns = {"weather", "time"};
   two.slices = {{{"rain", "night"}, 2, {{"accuracy", MetricValue::Number(0.25)}}},
@@ -179,8 +176,7 @@ TEST(ReportTest, HeaderAndTablesShowTheResult) {
                       "</td><td class=\"num\" data-v=\"4\" title=\"4\">4</td></tr>"),
             std::string::npos);
   // The slice table of weather lists both slices with their rows.
-  EXPECT_NE(html.find("<tr><td>rain</td><td class=\"num\" data-v=\"4\">4</td>"),
-            std::string::npos);
+  EXPECT_NE(html.find("<tr><td>rain</td><td class=\"num\" data-v=\"4\">4</td>"), std::string::npos);
 }
 
 TEST(ReportTest, ChartsAreDrawnFromTheValues) {
@@ -231,7 +227,8 @@ TEST(ReportTest, ComparisonHighlightsRegressionsFirst) {
   EXPECT_NE(html.find("<div class=\"banner bad\">gate failed</div>"), std::string::npos);
   EXPECT_NE(html.find("<code>f1_macro &gt;= 0.45</code>"), std::string::npos);
   size_t changes = html.find("<section id=\"changes\">");
-  size_t regressed = html.find("<tr class=\"regressed\"><td>overall</td><td>f1_macro</td>", changes);
+  size_t regressed =
+      html.find("<tr class=\"regressed\"><td>overall</td><td>f1_macro</td>", changes);
   size_t improved = html.find("<tr class=\"improved\"><td>overall</td><td>accuracy</td>", changes);
   ASSERT_NE(regressed, std::string::npos);
   ASSERT_NE(improved, std::string::npos);

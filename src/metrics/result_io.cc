@@ -21,8 +21,8 @@ namespace od = simdjson::ondemand;
 std::string MemberPath(const std::string& path, std::string_view key) {
   bool identifier = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
   for (char c : key) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     identifier = identifier && ok;
   }
   if (identifier) return path + "." + std::string(key);
@@ -163,8 +163,8 @@ class ResultParser {
                 std::string_view want_text) {
     CAIRN_ASSIGN_OR_RETURN(od::json_type t, Type(v, path));
     if (t != want) {
-      return Error(path, "expected " + std::string(want_text) + ", got " +
-                             std::string(TypeName(t)));
+      return Error(path,
+                   "expected " + std::string(want_text) + ", got " + std::string(TypeName(t)));
     }
     return Status::Ok();
   }
@@ -217,7 +217,8 @@ class ResultParser {
     for (auto element_result : array) {
       od::value element;
       std::string element_path = ElementPath(path, i++);
-      err = std::move(element_result).get(element);
+      // get() is rvalue-only, whatever the type's copy cost.
+      err = std::move(element_result).get(element);  // NOLINT(performance-move-const-arg)
       if (err != simdjson::SUCCESS) return JsonError(err, element_path);
       CAIRN_RETURN_IF_ERROR(f(element, element_path));
     }
@@ -347,8 +348,8 @@ class ResultParser {
       case od::json_type::boolean:
         break;
     }
-    return Error(path, "expected a number, a matrix, a curve or null, got " +
-                           std::string(TypeName(t)));
+    return Error(path,
+                 "expected a number, a matrix, a curve or null, got " + std::string(TypeName(t)));
   }
 
   // The outputs of the whole input (`rows` null) or of one slice (with its "rows" member).
@@ -364,11 +365,11 @@ class ResultParser {
             return Status::Ok();
           }
           if (key == "null_reasons") {
-            return ForEachMember(
-                m, mp, [&](const std::string& name, od::value r, const std::string& rp) {
-                  CAIRN_ASSIGN_OR_RETURN(reasons[name], String(r, rp));
-                  return Status::Ok();
-                });
+            return ForEachMember(m, mp,
+                                 [&](const std::string& name, od::value r, const std::string& rp) {
+                                   CAIRN_ASSIGN_OR_RETURN(reasons[name], String(r, rp));
+                                   return Status::Ok();
+                                 });
           }
           CAIRN_ASSIGN_OR_RETURN(MetricValue value, Value(m, mp));
           out->emplace_back(key, std::move(value));
@@ -394,8 +395,7 @@ class ResultParser {
 
   Status Slicings(od::value v, const std::string& path,
                   std::vector<EvaluationResult::Slicing>* out) {
-    return ForEachMember(v, path, [&](const std::string& name, od::value s,
-                                      const std::string& sp) {
+    return ForEachMember(v, path, [&](const std::string& name, od::value s, const std::string& sp) {
       EvaluationResult::Slicing slicing;
       size_t start = 0;
       while (true) {
@@ -409,9 +409,8 @@ class ResultParser {
         EvaluationResult::Slice slice;
         slice.values = SplitSliceKey(key);
         if (slice.values.size() != slicing.columns.size()) {
-          return Error(op, "slice key has " + std::to_string(slice.values.size()) +
-                               " values for " + std::to_string(slicing.columns.size()) +
-                               " columns");
+          return Error(op, "slice key has " + std::to_string(slice.values.size()) + " values for " +
+                               std::to_string(slicing.columns.size()) + " columns");
         }
         if (JoinSliceKey(slice.values) != key) {
           return Error(op, "malformed slice key (a '\\' must escape '|' or '\\')");
@@ -469,9 +468,13 @@ void AppendLongRows(const std::string& slicing, const std::string& slice, int64_
         for (const auto& row : value.matrix) named = named && row.size() == classes.size();
         for (size_t r = 0; r < value.matrix.size(); ++r) {
           for (size_t c = 0; c < value.matrix[r].size(); ++c) {
-            std::string cell = named ? classes[r] + "," + classes[c]
-                                     : std::to_string(r) + "," + std::to_string(c);
-            add(key + "[" + cell + "]", nullptr, static_cast<double>(value.matrix[r][c]));
+            std::string name = key;
+            name += '[';
+            name += named ? classes[r] : std::to_string(r);
+            name += ',';
+            name += named ? classes[c] : std::to_string(c);
+            name += ']';
+            add(name, nullptr, static_cast<double>(value.matrix[r][c]));
           }
         }
         break;

@@ -145,9 +145,9 @@ TEST(ResultIoTest, ErrorsNameTheSourceAndThePath) {
               R"(res.json: $.overall.pr.y: has 1 points, but 'x' has 2)");
   ExpectError(std::string(kHead) + R"("overall":{"pr":{"x":[true]}},"slices":{}})",
               R"(res.json: $.overall.pr.x[0]: expected a number or null, got a boolean)");
-  ExpectError(std::string(kHead) +
-                  R"("overall":{"acc":0.5,"null_reasons":{"acc":"why"}},"slices":{}})",
-              R"(res.json: $.overall.null_reasons.acc: a reason for a value that is not null)");
+  ExpectError(
+      std::string(kHead) + R"("overall":{"acc":0.5,"null_reasons":{"acc":"why"}},"slices":{}})",
+      R"(res.json: $.overall.null_reasons.acc: a reason for a value that is not null)");
   ExpectError(std::string(kHead) + R"("overall":{"acc":1,"acc":2},"slices":{}})",
               R"(res.json: $.overall.acc: duplicate member)");
   ExpectError(std::string(kHead) + R"("overall":{},"slices":{},"extra":1})",
@@ -158,21 +158,21 @@ TEST(ResultIoTest, ErrorsNameTheSourceAndThePath) {
   ExpectError(std::string(kHead) + R"("overall":{},"slices":{"w":{"x\\":{"rows":1}}}})",
               R"(res.json: $.slices.w["x\\"]: malformed slice key (a '\' must escape '|' or '\'))");
   ExpectError(R"([1, 2])", "res.json: $: expected an object");
-  ExpectError(std::string(kHead) + R"("rows":-1})",
-              R"(res.json: $.rows: duplicate member)");
+  ExpectError(std::string(kHead) + R"("rows":-1})", R"(res.json: $.rows: duplicate member)");
   ExpectError(R"({"rows":-1})", R"(res.json: $.rows: expected a non-negative integer)");
 }
 
 TEST(ResultIoTest, SyntaxErrorsNameLineAndColumn) {
-  auto r = EvaluationResultFromJson("{\"cairn_version\": \"0.1.0\",\n  \"classes\": [\"a\",, \"b\"]}", "x.json");
+  auto r = EvaluationResultFromJson(
+      "{\"cairn_version\": \"0.1.0\",\n  \"classes\": [\"a\",, \"b\"]}", "x.json");
   ASSERT_FALSE(r.ok());
   // The second comma on line 2 is where the array goes wrong.
   EXPECT_EQ(r.status().message().rfind("x.json:2:", 0), 0u) << r.status().message();
   EXPECT_NE(r.status().message().find("invalid JSON at $.classes[1]"), std::string::npos)
       << r.status().message();
 
-  auto trailing = EvaluationResultFromJson(
-      std::string(kHead) + R"("overall":{},"slices":{}} {})", "t.json");
+  auto trailing =
+      EvaluationResultFromJson(std::string(kHead) + R"("overall":{},"slices":{}} {})", "t.json");
   ASSERT_FALSE(trailing.ok());
   EXPECT_EQ(trailing.status().message().rfind("t.json:", 0), 0u) << trailing.status().message();
 
@@ -258,7 +258,8 @@ TEST(ResultIoTest, LongTableFilesReadBackEqual) {
                         .string();
   std::filesystem::create_directories(dir);
   for (std::string ext : {"parquet", "jsonl"}) {
-    std::string path = dir + "/long." + ext;
+    std::string path = dir;
+    path += "/long." + ext;
     ASSERT_TRUE(WriteLongTable(*r, path).ok()) << path;
     auto back = table::ReadTable(path);
     ASSERT_TRUE(back.ok()) << back.status().ToString();

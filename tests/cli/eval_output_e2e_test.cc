@@ -170,8 +170,8 @@ TEST_F(EvalOutputTest, ReportWritesAWellFormedPageAndALongTable) {
   EXPECT_TRUE(Contains(csv, "weather,rain,5,accuracy,0.6,\n")) << csv;
   EXPECT_TRUE(Contains(csv, "weather,sun,5,accuracy,1.0,\n")) << csv;
 
-  RunResult json = Run({"eval", "report", Tmp("base.json"), "--table", Tmp("long.parquet"),
-                        "--json"});
+  RunResult json =
+      Run({"eval", "report", Tmp("base.json"), "--table", Tmp("long.parquet"), "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -182,12 +182,12 @@ TEST_F(EvalOutputTest, ReportWritesAWellFormedPageAndALongTable) {
 
 TEST_F(EvalOutputTest, ReportOfAnEvalRunResult) {
   WriteFile(Tmp("preds.csv"), "label,pred,w\na,a,x\na,b,x\nb,b,y\nb,b,y\n");
-  RunResult run = Run({"eval", "run", "--input", Tmp("preds.csv"), "--label", "label", "--pred",
-                       "pred", "--metrics", "accuracy,recall,confusion_matrix", "--by", "w",
-                       "--out", Tmp("res.json")});
+  RunResult run =
+      Run({"eval", "run", "--input", Tmp("preds.csv"), "--label", "label", "--pred", "pred",
+           "--metrics", "accuracy,recall,confusion_matrix", "--by", "w", "--out", Tmp("res.json")});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  RunResult r = Run({"eval", "report", Tmp("res.json"), "--html", Tmp("r.html"), "--table",
-                     Tmp("long.jsonl")});
+  RunResult r = Run(
+      {"eval", "report", Tmp("res.json"), "--html", Tmp("r.html"), "--table", Tmp("long.jsonl")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CheckHtml(Tmp("r.html")), "ok");
   // accuracy 3/4 overall, recall[a] 1/2 and recall[b] 1 (hand count).
@@ -198,8 +198,9 @@ TEST_F(EvalOutputTest, ReportOfAnEvalRunResult) {
 }
 
 TEST_F(EvalOutputTest, MalformedResultsNameTheFileAndThePlace) {
-  WriteFile(Tmp("bad.json"), "{\"cairn_version\": \"0.1.0\", \"task\": \"binary\",\n"
-                             "  \"classes\": [\"a\",, \"b\"]}\n");
+  WriteFile(Tmp("bad.json"),
+            "{\"cairn_version\": \"0.1.0\", \"task\": \"binary\",\n"
+            "  \"classes\": [\"a\",, \"b\"]}\n");
   RunResult r = Run({"eval", "report", Tmp("bad.json"), "--html", Tmp("x.html")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err.rfind("cairn: error: " + Tmp("bad.json") + ":2:", 0), 0u) << r.err;
