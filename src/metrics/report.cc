@@ -108,8 +108,7 @@ void ValueCell(const MetricValue* v, std::string* out) {
   if (v == nullptr) {
     *out += "<td class=\"missing\"></td>";
   } else if (ScalarOf(*v, &x)) {
-    *out += "<td class=\"num\" data-v=\"" + Full(x) + "\" title=\"" + Full(x) + "\">" + Num(x) +
-            "</td>";
+    *out += "<td class=\"num\" title=\"" + Full(x) + "\">" + Num(x) + "</td>";
   } else if (v->kind == MetricValue::Kind::kMatrix) {
     *out += "<td class=\"muted\">matrix " + std::to_string(v->matrix.size()) + "&times;" +
             std::to_string(v->matrix.empty() ? 0 : v->matrix[0].size()) + "</td>";
@@ -436,7 +435,9 @@ document.querySelectorAll('table.sortable th').forEach(function (th) {
     var rows = Array.prototype.slice.call(body.rows);
     rows.sort(function (a, b) {
       var p = a.cells[col], q = b.cells[col];
-      var u = p && p.getAttribute('data-v'), v = q && q.getAttribute('data-v');
+      // Number cells hold their exact value in the title.
+      var u = p && p.className === 'num' ? p.title : null;
+      var v = q && q.className === 'num' ? q.title : null;
       var r;
       if (u !== null && v !== null) r = parseFloat(u) - parseFloat(v);
       else if (u !== null) r = -1;
@@ -774,7 +775,7 @@ void SlicingSection(const EvaluationResult& r, size_t index,
   for (const auto& slice : s.slices) {
     *out += "<tr>";
     for (const auto& v : slice.values) *out += "<td>" + Esc(v) + "</td>";
-    *out += "<td class=\"num\" data-v=\"" + std::to_string(slice.rows) + "\">" +
+    *out += "<td class=\"num\" title=\"" + std::to_string(slice.rows) + "\">" +
             std::to_string(slice.rows) + "</td>";
     for (const auto& m : metrics) ValueCell(Find(slice.outputs, m), out);
     *out += "</tr>";
@@ -796,8 +797,7 @@ void OptionalCell(const std::optional<double>& v, const std::string& reason, boo
   if (!present) {
     *out += "<td class=\"missing\" title=\"absent\">&mdash;</td>";
   } else if (v) {
-    *out += "<td class=\"num\" data-v=\"" + Full(*v) + "\" title=\"" + Full(*v) + "\">" + Num(*v) +
-            "</td>";
+    *out += "<td class=\"num\" title=\"" + Full(*v) + "\">" + Num(*v) + "</td>";
   } else {
     *out += "<td class=\"null\" title=\"" + Esc(reason.empty() ? "null" : reason) + "\">null</td>";
   }
@@ -813,8 +813,7 @@ void ComparisonRow(const MetricComparison& m, std::string* out) {
   OptionalCell(m.baseline, m.baseline_reason, m.verdict != Verdict::kOnlyInCandidate, out);
   OptionalCell(m.candidate, m.candidate_reason, m.verdict != Verdict::kOnlyInBaseline, out);
   if (m.baseline && m.candidate) {
-    *out += "<td class=\"num\" data-v=\"" + Full(m.delta) + "\" title=\"" + Full(m.delta) + "\">" +
-            SignedNum(m.delta) + "</td>";
+    *out += "<td class=\"num\" title=\"" + Full(m.delta) + "\">" + SignedNum(m.delta) + "</td>";
   } else {
     *out += "<td></td>";
   }
@@ -1000,7 +999,7 @@ std::string RenderHtmlComparison(const Comparison& comparison, const ReportOptio
       out += "<tr><td>" + Esc(SliceName(s->slicing, s->slice)) + "</td>";
       for (int64_t rows : {s->baseline_rows, s->candidate_rows}) {
         out += rows < 0 ? "<td class=\"missing\">absent</td>"
-                        : "<td class=\"num\" data-v=\"" + std::to_string(rows) + "\">" +
+                        : "<td class=\"num\" title=\"" + std::to_string(rows) + "\">" +
                               std::to_string(rows) + "</td>";
       }
       out += "</tr>";
