@@ -52,6 +52,7 @@ struct Command {
 /// The commands of each noun, defined in <noun>_commands.cc.
 std::vector<Command> DataCommands();
 std::vector<Command> EvalCommands();
+std::vector<Command> EvalOutputCommands();
 std::vector<Command> TableCommands();
 std::vector<Command> VersionCommands();
 
