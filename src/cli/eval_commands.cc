@@ -9,12 +9,15 @@
 #include <vector>
 
 #include "base/file.h"
+#include "base/time.h"
 #include "cli/command.h"
 #include "cli/output.h"
 #include "metrics/driver.h"
 #include "metrics/evaluation.h"
 #include "metrics/metric.h"
 #include "metrics/plugin.h"
+#include "metrics/report.h"
+#include "metrics/result_io.h"
 #include "metrics/spec.h"
 #include "table/io.h"
 
@@ -58,6 +61,19 @@ int EmitResult(const Invocation& inv, EvaluationResult result) {
   std::string json = metrics::EvaluationResultToJson(result);
   if (auto out = inv.args.Get("out")) {
     Status s = WriteStringToFile(*out, json + "\n");
+    if (!s.ok()) return inv.Fail(s);
+  }
+  if (auto table = inv.args.Get("table")) {
+    Status s = metrics::WriteLongTable(result, *table);
+    if (!s.ok()) return inv.Fail(s);
+  }
+  if (auto html = inv.args.Get("html")) {
+    metrics::ReportOptions options;
+    options.generated_at = FormatTimestamp(NowMicros() / 1000000, 0);
+    for (const auto& input : result.inputs) {
+      options.source += (options.source.empty() ? "" : ", ") + input.path;
+    }
+    Status s = WriteStringToFile(*html, metrics::RenderHtmlReport(result, options));
     if (!s.ok()) return inv.Fail(s);
   }
   if (inv.json) {
@@ -230,7 +246,7 @@ int RunEvalRun(const Invocation& inv) {
   if (auto state_out = inv.args.Get("state-out")) {
     Status w = WriteState(*state_out, *eval);
     if (!w.ok()) return inv.Fail(w);
-    if (!inv.args.Has("out") && !inv.json) {
+    if (!inv.args.Has("out") && !inv.args.Has("html") && !inv.args.Has("table") && !inv.json) {
       Write(inv.out, "wrote the partial state of " + std::to_string(eval->rows()) + " rows to " +
                          *state_out + "\n");
       return kExitOk;
@@ -330,6 +346,9 @@ std::vector<Command> EvalCommands() {
         {"shard", 0, true, false, "I/N", "evaluate only shard I of N (1-based)"},
         {"state-out", 0, true, false, "FILE", "save the mergeable partial state to FILE"},
         {"out", 0, true, false, "FILE", "write the JSON result to FILE"},
+        {"html", 0, true, false, "FILE", "write a self-contained HTML report to FILE"},
+        {"table", 0, true, false, "FILE", "write the long table (slice, metric, value) to FILE "
+                                          "(.parquet, .csv or .jsonl)"},
         {"plugin", 0, true, true, "LIB", "load metrics from a plugin library; repeats"}},
        RunEvalRun});
   commands.push_back(
@@ -341,6 +360,9 @@ std::vector<Command> EvalCommands() {
        "must come from the same metrics, columns, classes and slicings.",
        {{"state-out", 0, true, false, "FILE", "also save the merged state to FILE"},
         {"out", 0, true, false, "FILE", "write the JSON result to FILE"},
+        {"html", 0, true, false, "FILE", "write a self-contained HTML report to FILE"},
+        {"table", 0, true, false, "FILE", "write the long table (slice, metric, value) to FILE "
+                                          "(.parquet, .csv or .jsonl)"},
         {"plugin", 0, true, true, "LIB", "load metrics from a plugin library; repeats"}},
        RunEvalMerge});
   commands.push_back(

@@ -187,7 +187,7 @@ TEST(EvaluationTest, UndefinedValuesAreNullWithAReason) {
   std::string json = EvaluationResultToJson(*r);
   EXPECT_NE(
       json.find(
-          "\"x\":{\"rows\":2,\"cohen_kappa\":null,\"mcc\":0,\"null_reasons\":{\"cohen_kappa\":"),
+          "\"x\":{\"rows\":2,\"cohen_kappa\":null,\"mcc\":0.0,\"null_reasons\":{\"cohen_kappa\":"),
       std::string::npos)
       << json;
   EXPECT_EQ(json.find("nan"), std::string::npos) << json;

@@ -20,12 +20,12 @@ constexpr std::string_view kDocument =
     R"({"cairn_version":"0.1.0","task":"multiclass",)"
     R"("inputs":[{"path":"preds.parquet","bytes":1234,"xxh3":"00ff"}],)"
     R"("classes":["bike","car","<script>"],"rows":10,)"
-    R"("overall":{"accuracy":0.30000000000000004,"kappa":-0,"tiny":5e-324,)"
+    R"("overall":{"accuracy":0.30000000000000004,"kappa":-0.0,"tiny":5e-324,)"
     R"("huge":1.7976931348623157e+308,"third":0.3333333333333333,"support[car]":4,)"
     R"("confusion_matrix":[[1,0,0],[2,3,0],[0,0,4]],)"
-    R"("calibration":{"bin_lower":[0,0.5],"count":[3,0],"accuracy":[0.25,null]},)"
+    R"("calibration":{"bin_lower":[0.0,0.5],"count":[3.0,0.0],"accuracy":[0.25,null]},)"
     R"("roc_auc":null,"nan_number":null,"null_reasons":{"roc_auc":"undefined: one class"}},)"
-    R"("slices":{"weather":{"rain":{"rows":6,"accuracy":0.5},"sun":{"rows":4,"accuracy":1}},)"
+    R"("slices":{"weather":{"rain":{"rows":6,"accuracy":0.5},"sun":{"rows":4,"accuracy":1.0}},)"
     R"("weather,time":{"a\\|b|night":{"rows":1,"f1":null,"null_reasons":{"f1":"no rows"}},)"
     R"("c\\\\|day":{"rows":0}}}})";
 
