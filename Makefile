@@ -8,8 +8,10 @@
 #                      its tests, ASan+UBSan unit tests, a short run of every fuzz target,
 #                      clang-tidy
 #   make bench         benchmarks against the tools users would otherwise use (bench/run.sh)
-#                      and the store benchmark below
+#                      and the store and metric engine benchmarks below
 #   make bench-store   the training data store against DuckDB and PostgreSQL (bench/run-store.sh)
+#   make bench-metrics the metric engine (cairn eval run) against scikit-learn
+#                      (bench/run-metrics.sh)
 #   make format        apply .clang-format to our sources
 #   make format-check  fail on any unformatted source file
 #   make tidy          clang-tidy over src/ (needs a configured release build)
@@ -71,10 +73,15 @@ test-fuzz:
 bench: build
 	bench/run.sh
 	bench/run-store.sh
+	bench/run-metrics.sh
 
 .PHONY: bench-store
 bench-store: build
 	bench/run-store.sh
+
+.PHONY: bench-metrics
+bench-metrics: build
+	bench/run-metrics.sh
 
 format:
 	$(CLANG_FORMAT) -i $(SOURCES)
