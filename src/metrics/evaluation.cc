@@ -140,8 +140,10 @@ struct SlicingState {
 
 // Per-group accumulators of one class's ranking pass.
 struct RankAccumulator {
-  double score = 0;
+  uint64_t key = 0;  // the order-preserving bits of the open block's score
   bool open = false;
+  size_t pr_bucket = 0;   // floor(100 tp / positives), advanced as tp grows
+  size_t roc_bucket = 0;  // ceil(100 fp / negatives), advanced as fp grows
   int64_t block_pos = 0;
   int64_t block_neg = 0;
   int64_t tp = 0;
@@ -161,13 +163,16 @@ void FlushBlock(RankAccumulator* a, int64_t positives, int64_t negatives) {
   double precision = static_cast<double>(a->tp) / static_cast<double>(a->tp + a->fp);
   if (a->block_pos > 0) a->ap.Add(static_cast<double>(a->block_pos) * precision);
   if (positives > 0) {
-    size_t bucket = static_cast<size_t>(a->tp * (kCurvePoints - 1) / positives);
-    a->pr_best[bucket] = std::max(a->pr_best[bucket], precision);
+    constexpr int64_t kSteps = kCurvePoints - 1;
+    while (static_cast<int64_t>(a->pr_bucket + 1) * positives <= kSteps * a->tp &&
+           a->pr_bucket + 1 < kCurvePoints) {
+      ++a->pr_bucket;
+    }
+    a->pr_best[a->pr_bucket] = std::max(a->pr_best[a->pr_bucket], precision);
     if (negatives > 0) {
-      size_t fpr_bucket =
-          static_cast<size_t>((a->fp * (kCurvePoints - 1) + negatives - 1) / negatives);
+      while (static_cast<int64_t>(a->roc_bucket) * negatives < kSteps * a->fp) ++a->roc_bucket;
       double tpr = static_cast<double>(a->tp) / static_cast<double>(positives);
-      a->roc_best[fpr_bucket] = std::max(a->roc_best[fpr_bucket], tpr);
+      a->roc_best[a->roc_bucket] = std::max(a->roc_best[a->roc_bucket], tpr);
     }
   }
   a->open = false;
@@ -759,10 +764,47 @@ std::vector<RankingStats> Evaluation::State::ComputeRankings(const std::vector<i
       ranked.emplace_back(c, &row_scores[static_cast<size_t>(c)]);
     }
   }
+  // When the slices of all slicings fit in a 31-bit code, each row's sort payload carries
+  // its code and whether it is positive, so the walk over the sorted rows reads nothing else;
+  // otherwise the payload is the row number.
+  uint64_t num_codes = 1;
+  for (const SlicingState& st : slicings) num_codes *= std::max<uint64_t>(st.states.size(), 1);
+  size_t num_slicings = slicings.size();
+  bool packed = num_codes < (uint64_t{1} << 31) && num_codes * num_slicings <= (1U << 24);
+  std::vector<uint32_t> row_code;
+  std::vector<int> code_groups;  // code -> group of each slicing
+  if (packed && num_slicings > 0) {
+    row_code.assign(n, 0);
+    uint64_t stride = 1;
+    for (size_t sl = 0; sl < num_slicings; ++sl) {
+      for (size_t r = 0; r < n; ++r) {
+        row_code[r] += static_cast<uint32_t>(row_slice[sl][r] * stride);
+      }
+      stride *= std::max<uint64_t>(slicings[sl].states.size(), 1);
+    }
+    code_groups.resize(num_codes * num_slicings);
+    for (uint64_t code = 0; code < num_codes; ++code) {
+      uint64_t rest = code;
+      for (size_t sl = 0; sl < num_slicings; ++sl) {
+        uint64_t size = std::max<uint64_t>(slicings[sl].states.size(), 1);
+        code_groups[code * num_slicings + sl] = bases[sl] + static_cast<int>(rest % size);
+        rest /= size;
+      }
+    }
+  }
   ParallelFor(static_cast<int64_t>(ranked.size()), threads, [&](int64_t k) {
     int c = ranked[static_cast<size_t>(k)].first;
     const std::vector<double>& score = *ranked[static_cast<size_t>(k)].second;
-    std::vector<uint32_t> order = OrderDescending(score.data(), static_cast<uint32_t>(n));
+    std::vector<uint32_t> payload(n);
+    for (size_t r = 0; r < n; ++r) {
+      if (packed) {
+        uint32_t code = num_slicings > 0 ? row_code[r] : 0;
+        payload[r] = (code << 1) | (row_label[r] == c ? 1U : 0U);
+      } else {
+        payload[r] = static_cast<uint32_t>(r);
+      }
+    }
+    std::vector<uint64_t> keys = SortDescendingWithPayload(score.data(), &payload);
     std::vector<RankAccumulator> acc(static_cast<size_t>(groups));
     std::vector<int64_t> pos(static_cast<size_t>(groups));
     std::vector<int64_t> neg(static_cast<size_t>(groups));
@@ -775,22 +817,31 @@ std::vector<RankingStats> Evaluation::State::ComputeRankings(const std::vector<i
       acc[static_cast<size_t>(g)].pr_best.assign(kCurvePoints, 0.0);
       acc[static_cast<size_t>(g)].roc_best.assign(kCurvePoints, 0.0);
     }
-    for (uint32_t r : order) {
-      double s = score[r];
-      bool is_pos = row_label[r] == c;
-      ForEachGroup(r, bases, [&](int g) {
-        RankAccumulator& a = acc[static_cast<size_t>(g)];
-        if (a.open && a.score != s) {
-          FlushBlock(&a, pos[static_cast<size_t>(g)], neg[static_cast<size_t>(g)]);
-        }
-        a.open = true;
-        a.score = s;
-        if (is_pos) {
-          ++a.block_pos;
-        } else {
-          ++a.block_neg;
-        }
-      });
+    auto visit = [&](int g, uint64_t key, bool is_pos) {
+      RankAccumulator& a = acc[static_cast<size_t>(g)];
+      if (a.open && a.key != key) {
+        FlushBlock(&a, pos[static_cast<size_t>(g)], neg[static_cast<size_t>(g)]);
+      }
+      a.open = true;
+      a.key = key;
+      if (is_pos) {
+        ++a.block_pos;
+      } else {
+        ++a.block_neg;
+      }
+    };
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t key = keys[i];
+      uint32_t p = payload[i];
+      if (packed) {
+        bool is_pos = (p & 1U) != 0;
+        visit(0, key, is_pos);
+        const int* groups_of_code = code_groups.data() + static_cast<size_t>(p >> 1) * num_slicings;
+        for (size_t sl = 0; sl < num_slicings; ++sl) visit(groups_of_code[sl], key, is_pos);
+      } else {
+        bool is_pos = row_label[p] == c;
+        ForEachGroup(p, bases, [&](int g) { visit(g, key, is_pos); });
+      }
     }
     for (int g = 0; g < groups; ++g) {
       RankAccumulator& a = acc[static_cast<size_t>(g)];

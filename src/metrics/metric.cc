@@ -241,15 +241,15 @@ Result<PlannedMetric> Resolve(const MetricRegistry& registry, const std::string&
     bool known = std::any_of(params.begin(), params.end(),
                              [&](const ParamSpec& p) { return p.name == given.first; });
     if (!known) {
-      return Status::InvalidArgument("metric '" + text + "': " + spec.name +
-                                     " has no parameter '" + given.first + "'");
+      return Status::InvalidArgument("metric '" + text + "': " + spec.name + " has no parameter '" +
+                                     given.first + "'");
     }
   }
   for (const ParamSpec& p : params) {
     if (spec.params.count(p.name) > 0) continue;
     if (!p.default_value) {
-      return Status::InvalidArgument("metric '" + text + "': " + spec.name +
-                                     " needs parameter '" + p.name + "' (" + p.help + ")");
+      return Status::InvalidArgument("metric '" + text + "': " + spec.name + " needs parameter '" +
+                                     p.name + "' (" + p.help + ")");
     }
     spec.params[p.name] = *p.default_value;
   }
@@ -295,8 +295,8 @@ Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::str
   for (const std::string& ref : set.References()) {
     auto planned = Resolve(registry, ref);
     if (!planned.ok()) {
-      return Status::InvalidArgument("formulas read '" + ref + "': " +
-                                     std::string(planned.status().message()));
+      return Status::InvalidArgument("formulas read '" + ref +
+                                     "': " + std::string(planned.status().message()));
     }
     if (planned->metric->per_class() && !planned->spec.class_name &&
         !planned->metric->aggregate_without_class()) {

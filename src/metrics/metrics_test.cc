@@ -122,8 +122,9 @@ TEST(EvaluationTest, SmallCaseByHand) {
 TEST(EvaluationTest, FormulaMetricsReadOtherOutputs) {
   Table t = StringTable({"label", "pred"}, {{"a", "a", "b", "b", "b"}, {"a", "b", "b", "b", "a"}});
   auto plan = MakePlan(BuiltinMetrics(), {"accuracy"},
-                       {{"f2", "5 * precision_macro * recall_macro / (4 * precision_macro + "
-                               "recall_macro)"},
+                       {{"f2",
+                         "5 * precision_macro * recall_macro / (4 * precision_macro + "
+                         "recall_macro)"},
                         {"gap", "recall[b] - recall[a]"},
                         {"double_gap", "2 * gap"},
                         {"bad", "1 / (recall[a] - recall[a])"}});

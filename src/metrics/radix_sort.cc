@@ -14,22 +14,18 @@ uint64_t OrderedBits(double x) {
   return (b >> 63) != 0 ? ~b : b | (uint64_t{1} << 63);
 }
 
-std::vector<uint32_t> Order(const double* keys, uint32_t n, bool descending) {
-  constexpr int kDigitBits = 16;
+// LSD radix sort of (k, idx) by k ascending, 11-bit digits; a digit every key shares is
+// skipped.
+void SortPairs(std::vector<uint64_t>& k, std::vector<uint32_t>& idx) {
+  constexpr int kDigitBits = 11;
   constexpr size_t kBuckets = size_t{1} << kDigitBits;
-  std::vector<uint64_t> k(n);
-  std::vector<uint32_t> idx(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint64_t v = OrderedBits(keys[i]);
-    k[i] = descending ? ~v : v;
-    idx[i] = i;
-  }
+  size_t n = k.size();
   std::vector<uint64_t> k2(n);
   std::vector<uint32_t> idx2(n);
   std::vector<uint32_t> count(kBuckets);
   for (int shift = 0; shift < 64; shift += kDigitBits) {
     std::fill(count.begin(), count.end(), 0);
-    for (uint32_t i = 0; i < n; ++i) ++count[(k[i] >> shift) & (kBuckets - 1)];
+    for (size_t i = 0; i < n; ++i) ++count[(k[i] >> shift) & (kBuckets - 1)];
     bool trivial = false;
     for (uint32_t c : count) {
       if (c == n) trivial = true;
@@ -42,7 +38,7 @@ std::vector<uint32_t> Order(const double* keys, uint32_t n, bool descending) {
       c = sum;
       sum += c0;
     }
-    for (uint32_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n; ++i) {
       uint32_t pos = count[(k[i] >> shift) & (kBuckets - 1)]++;
       k2[pos] = k[i];
       idx2[pos] = idx[i];
@@ -50,10 +46,29 @@ std::vector<uint32_t> Order(const double* keys, uint32_t n, bool descending) {
     k.swap(k2);
     idx.swap(idx2);
   }
+}
+
+std::vector<uint32_t> Order(const double* keys, uint32_t n, bool descending) {
+  std::vector<uint64_t> k(n);
+  std::vector<uint32_t> idx(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t v = OrderedBits(keys[i]);
+    k[i] = descending ? ~v : v;
+    idx[i] = i;
+  }
+  SortPairs(k, idx);
   return idx;
 }
 
 }  // namespace
+
+std::vector<uint64_t> SortDescendingWithPayload(const double* keys,
+                                                std::vector<uint32_t>* payload) {
+  std::vector<uint64_t> k(payload->size());
+  for (size_t i = 0; i < k.size(); ++i) k[i] = ~OrderedBits(keys[i]);
+  SortPairs(k, *payload);
+  return k;
+}
 
 std::vector<uint32_t> OrderDescending(const double* keys, uint32_t n) {
   return Order(keys, n, true);
