@@ -213,6 +213,31 @@ int RunEvalRun(const Invocation& inv) {
                             "' differ; give one of them");
     }
   }
+  if (options.task == metrics::Task::kMultilabel) {
+    // Labels and predictions are one column per class, named by patterns such as y_{class}.
+    auto reader = table::OpenTableReader(inputs[0]);
+    if (!reader.ok()) return inv.Fail(reader.status().WithPrefix(inputs[0]));
+    for (auto [column_pattern, out] :
+         {std::pair{options.label_column, &options.label_columns},
+          std::pair{options.prediction_column, &options.prediction_columns}}) {
+      if (column_pattern.empty()) continue;
+      if (column_pattern.find("{class}") == std::string::npos) {
+        return inv.UsageError(
+            "multilabel: --label and --pred are column patterns with {class}, "
+            "such as 'y_{class}'");
+      }
+      std::vector<std::string> classes;
+      Status s = metrics::ExpandScorePattern(column_pattern, (*reader)->schema(), &classes, out);
+      if (!s.ok()) return inv.Fail(s.WithPrefix(inputs[0]));
+      if (options.classes.empty()) {
+        options.classes = classes;
+      } else if (options.classes != classes) {
+        return inv.UsageError("the classes of '" + column_pattern + "' differ from the class list");
+      }
+    }
+    options.label_column.clear();
+    options.prediction_column.clear();
+  }
   for (const std::string& by : inv.args.GetAll("by")) {
     auto columns = SplitList("by", by);
     if (!columns.ok()) return inv.UsageError(columns.status().message());
@@ -347,8 +372,9 @@ std::vector<Command> EvalCommands() {
         {"state-out", 0, true, false, "FILE", "save the mergeable partial state to FILE"},
         {"out", 0, true, false, "FILE", "write the JSON result to FILE"},
         {"html", 0, true, false, "FILE", "write a self-contained HTML report to FILE"},
-        {"table", 0, true, false, "FILE", "write the long table (slice, metric, value) to FILE "
-                                          "(.parquet, .csv or .jsonl)"},
+        {"table", 0, true, false, "FILE",
+         "write the long table (slice, metric, value) to FILE "
+         "(.parquet, .csv or .jsonl)"},
         {"plugin", 0, true, true, "LIB", "load metrics from a plugin library; repeats"}},
        RunEvalRun});
   commands.push_back(
@@ -361,8 +387,9 @@ std::vector<Command> EvalCommands() {
        {{"state-out", 0, true, false, "FILE", "also save the merged state to FILE"},
         {"out", 0, true, false, "FILE", "write the JSON result to FILE"},
         {"html", 0, true, false, "FILE", "write a self-contained HTML report to FILE"},
-        {"table", 0, true, false, "FILE", "write the long table (slice, metric, value) to FILE "
-                                          "(.parquet, .csv or .jsonl)"},
+        {"table", 0, true, false, "FILE",
+         "write the long table (slice, metric, value) to FILE "
+         "(.parquet, .csv or .jsonl)"},
         {"plugin", 0, true, true, "LIB", "load metrics from a plugin library; repeats"}},
        RunEvalMerge});
   commands.push_back(

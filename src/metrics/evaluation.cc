@@ -3,10 +3,12 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <array>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <type_traits>
 
@@ -101,9 +103,32 @@ SliceValue ValueAt(const Column& c, int64_t i) {
   return v;
 }
 
+// Multilabel counts of one slice (classes in the given order).
+struct MultilabelCounts {
+  std::vector<int64_t> tp, fp, fn;
+  int64_t exact = 0;
+  std::map<std::array<int64_t, 3>, int64_t> row_counts;
+
+  void Merge(const MultilabelCounts& o) {
+    if (tp.size() < o.tp.size()) {
+      tp.resize(o.tp.size());
+      fp.resize(o.tp.size());
+      fn.resize(o.tp.size());
+    }
+    for (size_t c = 0; c < o.tp.size(); ++c) {
+      tp[c] += o.tp[c];
+      fp[c] += o.fp[c];
+      fn[c] += o.fn[c];
+    }
+    exact += o.exact;
+    for (const auto& [k, v] : o.row_counts) row_counts[k] += v;
+  }
+};
+
 struct SliceState {
   int64_t rows = 0;
   ConfusionMatrix confusion;
+  MultilabelCounts multilabel;
 };
 
 // One slicing: its columns' value dictionaries, its slices (tuples of value ids) and their
@@ -229,16 +254,18 @@ std::string_view TaskName(Task task) {
       return "multiclass";
     case Task::kRegression:
       return "regression";
+    case Task::kMultilabel:
+      return "multilabel";
   }
   return "?";
 }
 
 Result<Task> ParseTask(std::string_view name) {
-  for (Task t : {Task::kBinary, Task::kMulticlass, Task::kRegression}) {
+  for (Task t : {Task::kBinary, Task::kMulticlass, Task::kRegression, Task::kMultilabel}) {
     if (TaskName(t) == name) return t;
   }
   return Status::InvalidArgument("unknown task '" + std::string(name) +
-                                 "' (tasks: binary, multiclass, regression)");
+                                 "' (tasks: binary, multiclass, regression, multilabel)");
 }
 
 struct Evaluation::State {
@@ -263,6 +290,7 @@ struct Evaluation::State {
 
   // Per-row store (needs_rows).
   std::vector<int32_t> row_label;                // classification: class index
+  std::vector<uint64_t> row_label_mask;          // multilabel: bit c = labelled with class c
   std::vector<std::vector<double>> row_scores;   // per score column
   std::vector<double> row_value;                 // regression: label
   std::vector<double> row_prediction;            // regression: prediction
@@ -348,6 +376,14 @@ struct Evaluation::State {
   std::vector<ProbabilityStats> ComputeProbabilities(const std::vector<int>& new_index,
                                                      int threads) const;
   std::vector<RegressionStats> ComputeRegression(int threads) const;
+  Status AddMultilabel(const table::Table& batch, int64_t first_row);
+  size_t StoredRows() const {
+    return options.task == Task::kMultilabel ? row_label_mask.size() : row_label.size();
+  }
+  bool IsPositive(size_t r, int c) const {
+    return options.task == Task::kMultilabel ? ((row_label_mask[r] >> c) & 1U) != 0
+                                             : row_label[r] == c;
+  }
 };
 
 Evaluation::Evaluation(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -366,6 +402,49 @@ void Evaluation::set_requests(std::vector<std::string> requests) {
 Result<Evaluation> Evaluation::Make(EvaluationOptions options, Plan plan) {
   auto s = std::make_unique<State>();
   bool regression = options.task == Task::kRegression;
+  bool multilabel = options.task == Task::kMultilabel;
+  {
+    // Which metrics do not fit the task.
+    std::string misfits;
+    for (const PlannedMetric& m : plan.metrics) {
+      auto deps = multilabel ? m.metric->multilabel_dependencies() : m.metric->dependencies();
+      bool fits = !deps.empty() &&
+                  (multilabel ||
+                   std::find(deps.begin(), deps.end(), Intermediate::kMultilabel) == deps.end());
+      if (!fits) misfits += (misfits.empty() ? "" : ", ") + m.spec.Key();
+    }
+    if (!misfits.empty()) {
+      return Status::InvalidArgument("metrics " + misfits + " are not defined for the " +
+                                     std::string(TaskName(options.task)) + " task");
+    }
+  }
+  if (multilabel) {
+    // Plan the multilabel intermediates of every metric instead.
+    plan.intermediates.clear();
+    for (const PlannedMetric& m : plan.metrics) {
+      for (Intermediate i : m.metric->multilabel_dependencies()) {
+        if (!plan.Needs(i)) plan.intermediates.push_back(i);
+      }
+    }
+    if (options.classes.empty() || options.label_columns.size() != options.classes.size()) {
+      return Status::InvalidArgument(
+          "a multilabel evaluation needs the class list and one label column per class");
+    }
+    if (plan.Needs(Intermediate::kMultilabel) &&
+        options.prediction_columns.size() != options.classes.size()) {
+      return Status::InvalidArgument(
+          "the metrics need one prediction column per class (multilabel)");
+    }
+    if (plan.Needs(Intermediate::kRanking)) {
+      if (options.score_columns.size() != options.classes.size()) {
+        return Status::InvalidArgument("the score metrics need one score column per class");
+      }
+      if (options.classes.size() > 64) {
+        return Status::InvalidArgument("multilabel score metrics support up to 64 classes");
+      }
+    }
+    if (options.label_column.empty()) options.label_column = options.label_columns[0];
+  }
   for (Intermediate i : plan.intermediates) {
     if ((i == Intermediate::kRegression) != regression) {
       std::string names;
@@ -410,7 +489,7 @@ Result<Evaluation> Evaluation::Make(EvaluationOptions options, Plan plan) {
           "a binary evaluation takes one score column (the positive class's), not " +
           std::to_string(options.score_columns.size()));
     }
-    if (options.task == Task::kMulticlass) {
+    if (options.task == Task::kMulticlass || multilabel) {
       if (options.classes.empty()) {
         return Status::InvalidArgument(
             "score columns need the class list, in the order of the score columns");
@@ -422,7 +501,7 @@ Result<Evaluation> Evaluation::Make(EvaluationOptions options, Plan plan) {
       }
     }
   }
-  if (reads_prediction && options.prediction_column.empty()) {
+  if (reads_prediction && options.prediction_column.empty() && !multilabel) {
     bool can_derive =
         !regression && !options.score_columns.empty() && !options.classes.empty() &&
         (options.task == Task::kMulticlass ? options.score_columns.size() == options.classes.size()
@@ -648,7 +727,121 @@ Status Evaluation::State::AddRegression(const table::Table& batch, int64_t first
 
 Status Evaluation::Add(const table::Table& batch) { return Add(batch, s_->overall.rows); }
 
+Status Evaluation::State::AddMultilabel(const table::Table& batch, int64_t first_row) {
+  size_t k = class_names.size();
+  auto find = [&](const std::vector<std::string>& names, const char* what,
+                  std::vector<const Column*>* out) -> Status {
+    for (const std::string& name : names) {
+      const Column* c = batch.ColumnByName(name);
+      if (c == nullptr)
+        return Status::NotFound(std::string("no ") + what + " column '" + name + "'");
+      TypeKind kind = c->type().kind;
+      if (kind != TypeKind::kInt64 && kind != TypeKind::kBool) {
+        return Status::InvalidArgument(std::string(what) + " column '" + name +
+                                       "' must hold 0/1 (int64 or bool), not " +
+                                       c->type().ToString());
+      }
+      out->push_back(c);
+    }
+    return Status::Ok();
+  };
+  std::vector<const Column*> labels;
+  std::vector<const Column*> preds;
+  CAIRN_RETURN_IF_ERROR(find(options.label_columns, "label", &labels));
+  CAIRN_RETURN_IF_ERROR(find(options.prediction_columns, "prediction", &preds));
+  std::vector<const Column*> scores;
+  if (needs_rows) {
+    for (const std::string& name : options.score_columns) {
+      const Column* c = batch.ColumnByName(name);
+      if (c == nullptr) return Status::NotFound("no score column '" + name + "'");
+      if (c->type().kind != TypeKind::kFloat64 && c->type().kind != TypeKind::kInt64) {
+        return Status::InvalidArgument("score column '" + name + "' must be numeric, not " +
+                                       c->type().ToString());
+      }
+      scores.push_back(c);
+    }
+  }
+  std::vector<std::vector<int>> slice_ids;
+  CAIRN_RETURN_IF_ERROR(ResolveSlices(batch, &slice_ids));
+  bool counts = plan.Needs(Intermediate::kMultilabel);
+  auto bit = [&](const Column* c, const std::string& name, int64_t i, bool* v) -> Status {
+    if (c->IsNull(i)) {
+      return Status::InvalidArgument(RowText(first_row + i + 1) + ": column '" + name +
+                                     "' is null");
+    }
+    int64_t x = c->type().kind == TypeKind::kBool ? (c->Bool(i) ? 1 : 0) : c->Int(i);
+    if (x != 0 && x != 1) {
+      return Status::InvalidArgument(RowText(first_row + i + 1) + ": column '" + name + "' is " +
+                                     std::to_string(x) + " (expected 0 or 1)");
+    }
+    *v = x == 1;
+    return Status::Ok();
+  };
+  for (int64_t i = 0; i < batch.num_rows(); ++i) {
+    uint64_t mask = 0;
+    std::array<int64_t, 3> row{0, 0, 0};
+    std::vector<std::array<int64_t, 3>> per_class(counts ? k : 0);
+    for (size_t c = 0; c < k; ++c) {
+      bool y = false;
+      CAIRN_RETURN_IF_ERROR(bit(labels[c], options.label_columns[c], i, &y));
+      if (y && c < 64) mask |= uint64_t{1} << c;
+      if (!counts) continue;
+      bool p = false;
+      CAIRN_RETURN_IF_ERROR(bit(preds[c], options.prediction_columns[c], i, &p));
+      per_class[c] = {y && p ? 1 : 0, !y && p ? 1 : 0, y && !p ? 1 : 0};
+      for (int j = 0; j < 3; ++j)
+        row[static_cast<size_t>(j)] += per_class[c][static_cast<size_t>(j)];
+    }
+    std::vector<double> row_scores_buf(scores.size());
+    for (size_t c = 0; c < scores.size(); ++c) {
+      const Column* col = scores[c];
+      if (col->IsNull(i)) {
+        return Status::InvalidArgument(RowText(first_row + i + 1) + ": score column '" +
+                                       options.score_columns[c] + "' is null");
+      }
+      double v =
+          col->type().kind == TypeKind::kInt64 ? static_cast<double>(col->Int(i)) : col->Double(i);
+      if (!std::isfinite(v)) {
+        return Status::InvalidArgument(RowText(first_row + i + 1) + ": score column '" +
+                                       options.score_columns[c] + "' is " + col->Format(i) +
+                                       " (scores must be finite numbers)");
+      }
+      row_scores_buf[c] = v == 0 ? 0.0 : v;
+    }
+    auto count = [&](SliceState* st) {
+      ++st->rows;
+      if (!counts) return;
+      MultilabelCounts& m = st->multilabel;
+      if (m.tp.size() < k) {
+        m.tp.resize(k);
+        m.fp.resize(k);
+        m.fn.resize(k);
+      }
+      for (size_t c = 0; c < k; ++c) {
+        m.tp[c] += per_class[c][0];
+        m.fp[c] += per_class[c][1];
+        m.fn[c] += per_class[c][2];
+      }
+      if (row[1] == 0 && row[2] == 0) ++m.exact;
+      ++m.row_counts[row];
+    };
+    count(&overall);
+    for (size_t sl = 0; sl < slicings.size(); ++sl) {
+      count(&slicings[sl].states[static_cast<size_t>(slice_ids[sl][static_cast<size_t>(i)])]);
+    }
+    if (needs_rows) {
+      row_label_mask.push_back(mask);
+      for (size_t c = 0; c < scores.size(); ++c) row_scores[c].push_back(row_scores_buf[c]);
+      for (size_t sl = 0; sl < slicings.size(); ++sl) {
+        row_slice[sl].push_back(static_cast<uint32_t>(slice_ids[sl][static_cast<size_t>(i)]));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 Status Evaluation::Add(const table::Table& batch, int64_t first_row) {
+  if (s_->options.task == Task::kMultilabel) return s_->AddMultilabel(batch, first_row);
   return s_->classification ? s_->AddClassification(batch, first_row)
                             : s_->AddRegression(batch, first_row);
 }
@@ -661,6 +854,8 @@ Status Evaluation::Merge(const Evaluation& other_eval) {
       a.options.score_columns != b.options.score_columns ||
       a.options.positive_class != b.options.positive_class ||
       a.options.classes != b.options.classes || a.options.slicings != b.options.slicings ||
+      a.options.label_columns != b.options.label_columns ||
+      a.options.prediction_columns != b.options.prediction_columns ||
       a.options.threshold != b.options.threshold) {
     return Status::InvalidArgument(
         "cannot merge evaluations of different tasks, columns, classes or slicings");
@@ -686,6 +881,7 @@ Status Evaluation::Merge(const Evaluation& other_eval) {
   int n = static_cast<int>(a.class_names.size());
   auto merge_state = [&](SliceState* into, const SliceState& from) -> Status {
     into->rows += from.rows;
+    into->multilabel.Merge(from.multilabel);
     if (!a.needs_confusion) return Status::Ok();
     into->confusion.Resize(n);
     return into->confusion.Merge(from.confusion.Remapped(class_map, n));
@@ -713,6 +909,8 @@ Status Evaluation::Merge(const Evaluation& other_eval) {
   }
   if (a.needs_rows) {
     for (int32_t t : b.row_label) a.row_label.push_back(class_map[static_cast<size_t>(t)]);
+    a.row_label_mask.insert(a.row_label_mask.end(), b.row_label_mask.begin(),
+                            b.row_label_mask.end());
     for (size_t k = 0; k < a.row_scores.size(); ++k) {
       a.row_scores[k].insert(a.row_scores[k].end(), b.row_scores[k].begin(), b.row_scores[k].end());
     }
@@ -732,28 +930,29 @@ std::vector<RankingStats> Evaluation::State::ComputeRankings(const std::vector<i
                                                              int threads) const {
   int groups = NumGroups();
   std::vector<int> bases = GroupBases();
-  size_t n = row_label.size();
+  size_t n = StoredRows();
   int num_classes = static_cast<int>(class_names.size());
   std::vector<RankingStats> out(static_cast<size_t>(groups));
   for (RankingStats& r : out) {
     r.classes.resize(static_cast<size_t>(num_classes));
     if (options.task == Task::kBinary) r.positive_class = new_index[static_cast<size_t>(positive)];
   }
-  // Label counts per group.
+  // Rows and label counts per group.
   std::vector<int64_t> label_counts(static_cast<size_t>(groups) * static_cast<size_t>(num_classes));
+  std::vector<int64_t> group_rows(static_cast<size_t>(groups));
+  bool multilabel = options.task == Task::kMultilabel;
   for (size_t r = 0; r < n; ++r) {
     ForEachGroup(r, bases, [&](int g) {
-      ++label_counts[static_cast<size_t>(g) * static_cast<size_t>(num_classes) +
-                     static_cast<size_t>(row_label[r])];
+      ++group_rows[static_cast<size_t>(g)];
+      size_t base = static_cast<size_t>(g) * static_cast<size_t>(num_classes);
+      if (!multilabel) {
+        ++label_counts[base + static_cast<size_t>(row_label[r])];
+        return;
+      }
+      for (int c = 0; c < num_classes; ++c) {
+        if (IsPositive(r, c)) ++label_counts[base + static_cast<size_t>(c)];
+      }
     });
-  }
-  std::vector<int64_t> group_rows(static_cast<size_t>(groups));
-  for (int g = 0; g < groups; ++g) {
-    for (int c = 0; c < num_classes; ++c) {
-      group_rows[static_cast<size_t>(g)] +=
-          label_counts[static_cast<size_t>(g) * static_cast<size_t>(num_classes) +
-                       static_cast<size_t>(c)];
-    }
   }
   // The ranked classes: each class's score column, or the positive class's for binary.
   std::vector<std::pair<int, const std::vector<double>*>> ranked;
@@ -799,7 +998,7 @@ std::vector<RankingStats> Evaluation::State::ComputeRankings(const std::vector<i
     for (size_t r = 0; r < n; ++r) {
       if (packed) {
         uint32_t code = num_slicings > 0 ? row_code[r] : 0;
-        payload[r] = (code << 1) | (row_label[r] == c ? 1U : 0U);
+        payload[r] = (code << 1) | (IsPositive(r, c) ? 1U : 0U);
       } else {
         payload[r] = static_cast<uint32_t>(r);
       }
@@ -839,7 +1038,7 @@ std::vector<RankingStats> Evaluation::State::ComputeRankings(const std::vector<i
         const int* groups_of_code = code_groups.data() + static_cast<size_t>(p >> 1) * num_slicings;
         for (size_t sl = 0; sl < num_slicings; ++sl) visit(groups_of_code[sl], key, is_pos);
       } else {
-        bool is_pos = row_label[p] == c;
+        bool is_pos = IsPositive(p, c);
         ForEachGroup(p, bases, [&](int g) { visit(g, key, is_pos); });
       }
     }
@@ -1147,6 +1346,20 @@ Result<EvaluationResult> Evaluation::Finish() const {
     if (!rankings.empty()) ctx.ranking = &rankings[static_cast<size_t>(group)];
     if (!probabilities.empty()) ctx.probability = &probabilities[static_cast<size_t>(group)];
     if (!regression.empty()) ctx.regression = &regression[static_cast<size_t>(group)];
+    MultilabelStats multilabel;
+    if (s.plan.Needs(Intermediate::kMultilabel)) {
+      const MultilabelCounts& m = state.multilabel;
+      multilabel.rows = state.rows;
+      multilabel.tp = m.tp;
+      multilabel.fp = m.fp;
+      multilabel.fn = m.fn;
+      for (auto* v : {&multilabel.tp, &multilabel.fp, &multilabel.fn}) {
+        v->resize(static_cast<size_t>(n));
+      }
+      multilabel.exact_match = m.exact;
+      multilabel.row_counts = m.row_counts;
+      ctx.multilabel = &multilabel;
+    }
     return ComputeMetrics(s.plan, ctx);
   };
   result.rows = s.overall.rows;
@@ -1259,6 +1472,16 @@ class Reader {
 
 void PutSliceState(Writer* w, const SliceState& st, bool confusion, int n) {
   w->Put<int64_t>(st.rows);
+  const MultilabelCounts& m = st.multilabel;
+  w->PutArray(m.tp);
+  w->PutArray(m.fp);
+  w->PutArray(m.fn);
+  w->Put<int64_t>(m.exact);
+  w->Put<uint64_t>(m.row_counts.size());
+  for (const auto& [k, v] : m.row_counts) {
+    for (int64_t x : k) w->Put<int64_t>(x);
+    w->Put<int64_t>(v);
+  }
   if (!confusion) return;
   for (int t = 0; t < n; ++t) {
     for (int p = 0; p < n; ++p) {
@@ -1271,6 +1494,21 @@ void PutSliceState(Writer* w, const SliceState& st, bool confusion, int n) {
 
 bool GetSliceState(Reader* r, SliceState* st, bool confusion, int n) {
   if (!r->Get(&st->rows) || st->rows < 0) return false;
+  MultilabelCounts& m = st->multilabel;
+  uint64_t entries = 0;
+  if (!r->GetArray(&m.tp) || !r->GetArray(&m.fp) || !r->GetArray(&m.fn) ||
+      m.fp.size() != m.tp.size() || m.fn.size() != m.tp.size() ||
+      m.tp.size() > static_cast<size_t>(n) || !r->Get(&m.exact) || !r->Get(&entries)) {
+    return false;
+  }
+  for (uint64_t i = 0; i < entries; ++i) {
+    std::array<int64_t, 3> k{};
+    int64_t v = 0;
+    if (!r->Get(&k[0]) || !r->Get(&k[1]) || !r->Get(&k[2]) || !r->Get(&v) || v <= 0) {
+      return false;
+    }
+    m.row_counts[k] += v;
+  }
   if (!confusion) return true;
   st->confusion = ConfusionMatrix(n);
   for (int t = 0; t < n; ++t) {
@@ -1294,6 +1532,8 @@ std::string Evaluation::SerializeState() const {
   w.PutStrings(s.options.score_columns);
   w.PutString(s.options.positive_class);
   w.PutStrings(s.options.classes);
+  w.PutStrings(s.options.label_columns);
+  w.PutStrings(s.options.prediction_columns);
   w.Put<double>(s.options.threshold);
   w.Put<uint64_t>(s.options.slicings.size());
   for (const auto& slicing : s.options.slicings) w.PutStrings(slicing);
@@ -1324,6 +1564,7 @@ std::string Evaluation::SerializeState() const {
     }
   }
   w.PutArray(s.row_label);
+  w.PutArray(s.row_label_mask);
   w.Put<uint64_t>(s.row_scores.size());
   for (const auto& col : s.row_scores) w.PutArray(col);
   w.PutArray(s.row_value);
@@ -1377,10 +1618,11 @@ Result<Evaluation> Evaluation::DeserializeState(std::string_view bytes,
   uint8_t task = 0;
   uint64_t num_slicings = 0;
   std::vector<std::string> requests;
-  if (!r.Get(&task) || task > static_cast<uint8_t>(Task::kRegression) ||
+  if (!r.Get(&task) || task > static_cast<uint8_t>(Task::kMultilabel) ||
       !r.GetString(&options.label_column) || !r.GetString(&options.prediction_column) ||
       !r.GetStrings(&options.score_columns) || !r.GetString(&options.positive_class) ||
-      !r.GetStrings(&options.classes) || !r.Get(&options.threshold) ||
+      !r.GetStrings(&options.classes) || !r.GetStrings(&options.label_columns) ||
+      !r.GetStrings(&options.prediction_columns) || !r.Get(&options.threshold) ||
       !(options.threshold >= 0 && options.threshold <= 1) || !r.Get(&num_slicings) ||
       num_slicings > 1024) {
     return damaged("bad options");
@@ -1455,7 +1697,8 @@ Result<Evaluation> Evaluation::DeserializeState(std::string_view bytes,
     }
   }
   uint64_t score_columns = 0;
-  if (!r.GetArray(&s.row_label) || !r.Get(&score_columns) || score_columns != s.row_scores.size()) {
+  if (!r.GetArray(&s.row_label) || !r.GetArray(&s.row_label_mask) || !r.Get(&score_columns) ||
+      score_columns != s.row_scores.size()) {
     return damaged("bad rows");
   }
   for (auto& col : s.row_scores) {
@@ -1468,9 +1711,12 @@ Result<Evaluation> Evaluation::DeserializeState(std::string_view bytes,
   if (!r.done()) return damaged("trailing bytes");
   // Every per-row array must describe the same rows, with indices in range.
   size_t rows = s.needs_rows ? static_cast<size_t>(s.overall.rows) : 0;
-  bool ok = s.classification ? s.row_label.size() == rows && s.row_value.empty()
-                             : s.row_value.size() == rows && s.row_prediction.size() == rows &&
-                                   s.row_label.empty();
+  bool multilabel = s.options.task == Task::kMultilabel;
+  bool ok = multilabel ? s.row_label_mask.size() == rows && s.row_label.empty()
+            : s.classification
+                ? s.row_label.size() == rows && s.row_value.empty() && s.row_label_mask.empty()
+                : s.row_value.size() == rows && s.row_prediction.size() == rows &&
+                      s.row_label.empty() && s.row_label_mask.empty();
   for (const auto& col : s.row_scores) ok = ok && col.size() == rows;
   for (int32_t t : s.row_label) ok = ok && t >= 0 && t < n;
   for (size_t k = 0; k < s.row_slice.size(); ++k) {

@@ -21,9 +21,10 @@ enum class Task : uint8_t {
   kBinary,      // two classes, one of them positive; one score column (the positive's)
   kMulticlass,  // any number of classes; one score column per class
   kRegression,  // numeric labels and predictions
+  kMultilabel,  // any number of classes per row: one 0/1 label and prediction column per class
 };
 
-/// "binary", "multiclass", "regression".
+/// "binary", "multiclass", "regression", "multilabel".
 std::string_view TaskName(Task task);
 /// The inverse of TaskName; kInvalidArgument listing the tasks otherwise.
 Result<Task> ParseTask(std::string_view name);
@@ -39,8 +40,13 @@ struct EvaluationOptions {
   /// class list, classification metrics then use the top-scored class (binary: the positive
   /// class when its score is above `threshold`).
   std::string prediction_column;
-  /// Score columns (numbers, no nulls or NaN). Multiclass: one per class, in the order of
-  /// `classes` (which must then be given). Binary: one, the positive class's score.
+  /// Multilabel: one label column and one prediction column per class (int64 0/1 or bool, no
+  /// nulls), in the order of `classes`, which must be given; label_column and
+  /// prediction_column are unused.
+  std::vector<std::string> label_columns;
+  std::vector<std::string> prediction_columns;
+  /// Score columns (numbers, no nulls or NaN). Multiclass and multilabel: one per class, in
+  /// the order of `classes` (which must then be given). Binary: one, the positive class's score.
   std::vector<std::string> score_columns;
   /// Binary: the positive class (default "1").
   std::string positive_class;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -65,6 +66,16 @@ struct RegressionStats {
   double median_abs_error = 0;
   double sum_squared_deviation = 0;        // sum (y - mean y)^2
   double sum_squared_error_deviation = 0;  // sum (e - mean e)^2
+};
+
+/// What the multilabel metrics of one slice are computed from (classes in output order).
+struct MultilabelStats {
+  int64_t rows = 0;
+  std::vector<int64_t> tp, fp, fn;  // per class
+  int64_t exact_match = 0;          // rows whose predicted label set equals the true one
+  /// Rows by their (true positives, false positives, false negatives) over the classes: what
+  /// the samples averages are computed from.
+  std::map<std::array<int64_t, 3>, int64_t> row_counts;
 };
 
 }  // namespace cairn::metrics

@@ -184,6 +184,8 @@ std::string_view IntermediateName(Intermediate i) {
       return "probability";
     case Intermediate::kRegression:
       return "regression";
+    case Intermediate::kMultilabel:
+      return "multilabel";
   }
   return "?";
 }

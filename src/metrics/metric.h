@@ -71,9 +71,10 @@ enum class Intermediate : uint8_t {
   kRanking,          // classification scores: per-class rankings (ROC AUC, AP, curves)
   kProbability,      // classification scores: log loss, Brier, calibration, top-k ranks
   kRegression,       // regression: error sums, median absolute error, deviations
+  kMultilabel,       // multilabel: per-class counts and per-row (tp, fp, fn) counts
 };
 
-/// "confusion_matrix", "ranking", "probability", "regression".
+/// "confusion_matrix", "ranking", "probability", "regression", "multilabel".
 std::string_view IntermediateName(Intermediate i);
 
 /// The columns a metric reads, by role; the evaluation maps roles to column names.
@@ -93,6 +94,7 @@ struct MetricContext {
   const RankingStats* ranking = nullptr;
   const ProbabilityStats* probability = nullptr;
   const RegressionStats* regression = nullptr;
+  const MultilabelStats* multilabel = nullptr;
 };
 
 /// Parameters a metric accepts.
@@ -114,6 +116,8 @@ class Metric {
   virtual std::string_view summary() const = 0;
   virtual std::vector<InputRole> inputs() const = 0;
   virtual std::vector<Intermediate> dependencies() const = 0;
+  /// What the metric reads in a multilabel evaluation; empty: not defined there.
+  virtual std::vector<Intermediate> multilabel_dependencies() const { return {}; }
   virtual std::vector<ParamSpec> params() const { return {}; }
   /// Whether a larger value is better (accuracy) or worse (log_loss, mse); comparisons of
   /// two evaluations use it to tell regressions from improvements.

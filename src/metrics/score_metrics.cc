@@ -27,6 +27,7 @@ class FunctionMetric final : public Metric {
     bool per_class = false;
     bool aggregate = false;
     bool higher_is_better = true;
+    bool multilabel = false;  // also defined for multilabel tasks (same dependencies)
     ComputeFn fn;
   };
   explicit FunctionMetric(Def def) : def_(std::move(def)) {}
@@ -35,6 +36,9 @@ class FunctionMetric final : public Metric {
   std::string_view summary() const override { return def_.summary; }
   std::vector<InputRole> inputs() const override { return def_.inputs; }
   std::vector<Intermediate> dependencies() const override { return def_.dependencies; }
+  std::vector<Intermediate> multilabel_dependencies() const override {
+    return def_.multilabel ? def_.dependencies : std::vector<Intermediate>{};
+  }
   std::vector<ParamSpec> params() const override { return def_.params; }
   bool per_class() const override { return def_.per_class; }
   bool aggregate_without_class() const override { return def_.aggregate; }
@@ -190,6 +194,7 @@ Status RegisterScoreMetrics(MetricRegistry* registry) {
     d.dependencies = {Intermediate::kRanking};
     d.per_class = true;
     d.aggregate = true;
+    d.multilabel = true;
     d.fn = [auc](const MetricSpec& spec, const MetricContext& ctx, int cls, Outputs* out) {
       RankingScore(auc, ctx, cls, spec.Key(), out);
     };
@@ -204,6 +209,7 @@ Status RegisterScoreMetrics(MetricRegistry* registry) {
     d.dependencies = {Intermediate::kRanking};
     d.per_class = true;
     d.aggregate = true;
+    d.multilabel = true;
     d.fn = [pr](const MetricSpec& spec, const MetricContext& ctx, int cls, Outputs* out) {
       Curve(pr, spec, ctx, cls, out);
     };

@@ -26,6 +26,8 @@ struct ScoreCase {
   table::Table rows;
   std::vector<std::string> classes;
   std::vector<std::string> score_columns;
+  std::vector<std::string> label_columns;  // multilabel
+  std::vector<std::string> prediction_columns;
   std::vector<std::string> metrics;
   dom::element expected;
 };
@@ -41,22 +43,37 @@ std::vector<ScoreCase> LoadCases(dom::parser* parser) {
     sc.task = ParseTask(Str(c["task"])).value();
     std::vector<table::Field> fields;
     std::vector<table::Column> columns;
-    dom::array labels = c["label"];
-    table::DataType label_type = sc.task == Task::kRegression ? table::DataType::Float64()
-                                 : sc.task == Task::kBinary   ? table::DataType::Int64()
-                                                              : table::DataType::String();
-    table::Column label(label_type);
-    for (dom::element v : labels) {
-      if (sc.task == Task::kRegression) {
-        label.AppendDouble(v.get_double());
-      } else if (sc.task == Task::kBinary) {
-        label.AppendInt(v.get_int64());
-      } else {
-        label.AppendString(v.get_string());
+    if (sc.task == Task::kMultilabel) {
+      // One 0/1 column per class for labels and predictions, one score column per class.
+      for (const char* role : {"label", "pred"}) {
+        int k = 0;
+        for (dom::element list : dom::array(c[role])) {
+          table::Column col(table::DataType::Int64());
+          for (dom::element v : dom::array(list)) col.AppendInt(v.get_int64());
+          std::string name = std::string(role) + "_" + std::to_string(k++);
+          (std::string(role) == "label" ? sc.label_columns : sc.prediction_columns).push_back(name);
+          fields.push_back({name, table::DataType::Int64(), false});
+          columns.push_back(std::move(col));
+        }
       }
+    } else {
+      dom::array labels = c["label"];
+      table::DataType label_type = sc.task == Task::kRegression ? table::DataType::Float64()
+                                   : sc.task == Task::kBinary   ? table::DataType::Int64()
+                                                                : table::DataType::String();
+      table::Column label(label_type);
+      for (dom::element v : labels) {
+        if (sc.task == Task::kRegression) {
+          label.AppendDouble(v.get_double());
+        } else if (sc.task == Task::kBinary) {
+          label.AppendInt(v.get_int64());
+        } else {
+          label.AppendString(v.get_string());
+        }
+      }
+      fields.push_back({"label", label_type, false});
+      columns.push_back(std::move(label));
     }
-    fields.push_back({"label", label_type, false});
-    columns.push_back(std::move(label));
     if (sc.task == Task::kRegression) {
       table::Column pred(table::DataType::Float64());
       for (dom::element v : dom::array(c["pred"])) pred.AppendDouble(v.get_double());
@@ -95,6 +112,8 @@ Evaluation NewEvaluation(const ScoreCase& sc, int threads = 1) {
   options.label_column = "label";
   if (sc.task == Task::kRegression) options.prediction_column = "pred";
   options.score_columns = sc.score_columns;
+  options.label_columns = sc.label_columns;
+  options.prediction_columns = sc.prediction_columns;
   options.classes = sc.classes;
   options.slicings = {{"a"}, {"a", "b"}};
   options.threads = threads;
@@ -149,6 +168,11 @@ void ExpectMatches(const std::string& where, const MetricOutputs& outputs, dom::
         }
       }
     } else {
+      if (want.is_int64()) {
+        ASSERT_EQ(got.kind, MetricValue::Kind::kCount);
+        EXPECT_EQ(got.count, int64_t(want.get_int64()));
+        continue;
+      }
       ASSERT_EQ(got.kind, MetricValue::Kind::kNumber) << got.reason;
       ExpectNear(got.number, double(want.get_double()), key);
     }
@@ -173,7 +197,7 @@ void ExpectMatchesReference(const ScoreCase& sc, const EvaluationResult& r) {
 TEST(ScoreReferenceTest, MatchesScikitLearn) {
   dom::parser parser;
   std::vector<ScoreCase> cases = LoadCases(&parser);
-  ASSERT_EQ(cases.size(), 3u);
+  ASSERT_EQ(cases.size(), 4u);
   for (const ScoreCase& sc : cases) {
     Evaluation eval = NewEvaluation(sc);
     ASSERT_TRUE(eval.Add(sc.rows).ok());

@@ -70,6 +70,35 @@ TEST_F(CliTest, EvalRunBinaryUsesThePositiveClassScore) {
   EXPECT_NEAR(Number(doc["overall"]["brier"]), (0.01 + 0.36 + 0.04 + 0.49 + 0.16) / 5, 1e-15);
 }
 
+// multilabel.csv: labels (car, ped) 10 11 01 00, predictions 10 10 01 10, p_car .9 .8 .3 .6,
+// p_ped .2 .4 .7 .1.
+TEST_F(CliTest, EvalRunMultilabelByHand) {
+  RunResult r =
+      Run({"eval", "run", "--input", kEval + "multilabel.csv", "--task", "multilabel", "--label",
+           "y_{class}", "--pred", "yhat_{class}", "--scores", "p_{class}", "--metrics",
+           "accuracy,hamming_loss,f1_samples,jaccard_micro,precision[car],roc_auc[car]", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = ParseJson(parser, r.out);
+  simdjson::dom::element o = doc["overall"];
+  EXPECT_EQ(simdjson::to_string(doc["classes"]), R"(["car","ped"])");
+  EXPECT_DOUBLE_EQ(Number(o["accuracy"]), 0.5);       // rows 1 and 3 exactly right
+  EXPECT_DOUBLE_EQ(Number(o["hamming_loss"]), 0.25);  // 2 wrong of 8 decisions
+  // Per row F1: 1, 2/3 (P 1, R 1/2), 1, 0 (nothing right).
+  EXPECT_NEAR(Number(o["f1_samples"]), (1 + 2.0 / 3.0 + 1 + 0) / 4, 1e-15);
+  EXPECT_DOUBLE_EQ(Number(o["jaccard_micro"]), 0.6);  // tp 3, fp 1, fn 1
+  EXPECT_NEAR(Number(o["precision[car]"]), 2.0 / 3.0, 1e-15);
+  // car positives .9 .8 over negatives .3 .6: every pair ranked right.
+  EXPECT_DOUBLE_EQ(Number(o["roc_auc[car]"]), 1.0);
+
+  RunResult kappa =
+      Run({"eval", "run", "--input", kEval + "multilabel.csv", "--task", "multilabel", "--label",
+           "y_{class}", "--pred", "yhat_{class}", "--metrics", "cohen_kappa"});
+  EXPECT_EQ(kappa.exit_code, 2);
+  EXPECT_TRUE(Contains(kappa.err, "cohen_kappa are not defined for the multilabel task"))
+      << kappa.err;
+}
+
 TEST_F(CliTest, EvalShardsMergedThroughStatesEqualOnePass) {
   // 150,000 rows: three blocks of 65,536 rows, so every shard of three gets rows.
   std::string input = Tmp("big.csv");

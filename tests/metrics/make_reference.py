@@ -24,7 +24,8 @@ AVERAGES = ["macro", "micro", "weighted"]
 REQUESTS = (["accuracy", "balanced_accuracy", "cohen_kappa", "mcc", "confusion_matrix",
              "support", "precision", "recall", "f1", "fbeta(beta=0.5)", "fbeta(beta=2)"] +
             [f"{m}_{a}" for m in ["precision", "recall", "f1"] for a in AVERAGES] +
-            [f"fbeta_{a}(beta={b:g})" for a in AVERAGES for b in BETAS])
+            [f"fbeta_{a}(beta={b:g})" for a in AVERAGES for b in BETAS] +
+            ["hamming_loss", "jaccard"] + [f"jaccard_{a}" for a in AVERAGES])
 
 
 def number(v):
@@ -61,6 +62,13 @@ def expected(y_true, y_pred, classes):
             out[f"fbeta_{a}(beta={b:g})"] = number(
                 skm.fbeta_score(y_true, y_pred, beta=b, labels=classes, average=a,
                                 zero_division=0))
+    out["hamming_loss"] = number(skm.hamming_loss(y_true, y_pred))
+    j = skm.jaccard_score(y_true, y_pred, labels=classes, average=None, zero_division=0)
+    for i, c in enumerate(classes):
+        out[f"jaccard[{c}]"] = number(j[i])
+    for a in AVERAGES:
+        out[f"jaccard_{a}"] = number(
+            skm.jaccard_score(y_true, y_pred, labels=classes, average=a, zero_division=0))
     return out
 
 

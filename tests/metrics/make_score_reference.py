@@ -131,6 +131,47 @@ def regression_expected(y, p):
         }
 
 
+def multilabel_expected(Y, Yhat, S, classes):
+    Y = np.asarray(Y)
+    Yhat = np.asarray(Yhat)
+    S = np.asarray(S, dtype=float)
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out["accuracy"] = number(skm.accuracy_score(Y, Yhat))
+        out["hamming_loss"] = number(skm.hamming_loss(Y, Yhat))
+        p, r, f, sup = skm.precision_recall_fscore_support(Y, Yhat, zero_division=0)
+        for i, c in enumerate(classes):
+            out[f"precision[{c}]"] = number(p[i])
+            out[f"recall[{c}]"] = number(r[i])
+            out[f"f1[{c}]"] = number(f[i])
+            out[f"support[{c}]"] = int(sup[i])
+        j = skm.jaccard_score(Y, Yhat, average=None, zero_division=0)
+        for i, c in enumerate(classes):
+            out[f"jaccard[{c}]"] = number(j[i])
+        for a in ["macro", "micro", "weighted", "samples"]:
+            p, r, f, _ = skm.precision_recall_fscore_support(Y, Yhat, average=a, zero_division=0)
+            out[f"precision_{a}"] = number(p)
+            out[f"recall_{a}"] = number(r)
+            out[f"f1_{a}"] = number(f)
+            out[f"fbeta_{a}(beta=2)"] = number(
+                skm.fbeta_score(Y, Yhat, beta=2, average=a, zero_division=0))
+            out[f"jaccard_{a}"] = number(skm.jaccard_score(Y, Yhat, average=a, zero_division=0))
+    aucs, aps = [], []
+    for i, c in enumerate(classes):
+        has_pos, has_neg = Y[:, i].any(), (1 - Y[:, i]).any()
+        auc = number(skm.roc_auc_score(Y[:, i], S[:, i])) if has_pos and has_neg else None
+        ap = number(skm.average_precision_score(Y[:, i], S[:, i])) if has_pos else None
+        out[f"roc_auc[{c}]"] = auc
+        out[f"average_precision[{c}]"] = ap
+        if has_pos:
+            aucs.append(auc)
+            aps.append(ap)
+    out["roc_auc"] = None if None in aucs or not aucs else float(np.mean(aucs))
+    out["average_precision"] = float(np.mean(aps)) if aps else None
+    return out
+
+
 def sliced(fn, columns, a, b):
     """Expected values overall, by a, and by (a, b)."""
     out = {"overall": fn(np.arange(len(a))), "slices": {"a": {}, "a,b": {}}}
@@ -209,6 +250,32 @@ def main():
         "metrics": ["mae", "mse", "rmse", "r2", "mape", "median_ae", "explained_variance",
                     "max_error"],
         "expected": sliced(lambda idx: regression_expected(y[idx], p[idx]), None, a, b)})
+
+    # Multilabel: four classes with different rates, rows with no label and rows with no
+    # prediction (zero_division), "sign" never labelled in one slice, scores with ties.
+    classes = ["bike", "car", "ped", "sign"]
+    n = 600
+    Y = (rng.random((n, 4)) < np.array([0.1, 0.5, 0.3, 0.2])).astype(int)
+    Yhat = np.where(rng.random((n, 4)) < 0.8, Y, 1 - Y)
+    S = np.clip(np.round((0.5 * Y + 0.5 * rng.random((n, 4))) * 20) / 20, 0, 1)
+    a = [str(v) for v in rng.choice(["fog", "rain", "sun"], n)]
+    b = [str(v) for v in rng.choice(["day", "night"], n)]
+    for i in range(40):
+        a[i] = "snow"
+        Y[i, 3] = 0
+    metrics = (["accuracy", "hamming_loss", "precision", "recall", "f1", "support", "jaccard"] +
+               [f"{m}_{avg}" for m in ["precision", "recall", "f1", "jaccard"]
+                for avg in ["macro", "micro", "weighted", "samples"]] +
+               [f"fbeta_{avg}(beta=2)" for avg in ["macro", "micro", "weighted", "samples"]] +
+               ["roc_auc", "average_precision"] + [f"roc_auc[{c}]" for c in classes] +
+               [f"average_precision[{c}]" for c in classes])
+    cases.append({
+        "name": "multilabel", "task": "multilabel", "classes": classes,
+        "label": [Y[:, i].tolist() for i in range(4)],
+        "pred": [Yhat[:, i].tolist() for i in range(4)],
+        "score": [S[:, i].tolist() for i in range(4)], "a": a, "b": b, "metrics": metrics,
+        "expected": sliced(lambda idx: multilabel_expected(Y[idx], Yhat[idx], S[idx], classes),
+                           None, a, b)})
 
     out = {"generator": "tests/metrics/make_score_reference.py", "sklearn": sklearn.__version__,
            "cases": cases}
