@@ -297,13 +297,16 @@ Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::str
   for (const std::string& ref : set.References()) {
     auto planned = Resolve(registry, ref);
     if (!planned.ok()) {
-      return Status::InvalidArgument("formulas read '" + ref +
-                                     "': " + std::string(planned.status().message()));
+      std::string message = "formulas read '" + ref + "': ";
+      message += planned.status().message();
+      return Status::InvalidArgument(message);
     }
     if (planned->metric->per_class() && !planned->spec.class_name &&
         !planned->metric->aggregate_without_class()) {
-      return Status::InvalidArgument("formulas read '" + ref + "', which has one value per " +
-                                     "class: name a class (" + ref + "[CLASS]) or an average");
+      std::string message = "formulas read '" + ref;
+      message += "', which has one value per class: name a class (";
+      message += ref + "[CLASS]) or an average";
+      return Status::InvalidArgument(message);
     }
     std::string key = planned->spec.Key();
     plan.formula_inputs[ref] = key;
