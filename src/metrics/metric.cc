@@ -289,8 +289,9 @@ Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::str
   if (formulas.empty()) return plan;
   for (const auto& [name, text] : formulas) {
     if (registry.Find(name) != nullptr) {
-      return Status::InvalidArgument("formula '" + name + "': " + name +
-                                     " is already a metric; choose another name");
+      std::string message = "formula '" + name + "': ";
+      message += name + " is already a metric; choose another name";
+      return Status::InvalidArgument(message);
     }
   }
   CAIRN_ASSIGN_OR_RETURN(FormulaSet set, ParseFormulas(formulas));
