@@ -96,6 +96,7 @@ void ExpectMatchesPycocotools(const std::string& name, const CocoEvalResult& r) 
     EXPECT_TRUE(Same(stats[i], r.stats[i]))
         << CocoStatNames()[i] << ": pycocotools " << stats[i] << ", cairn " << r.stats[i];
   }
+  EXPECT_EQ(std::string(std::string_view(e["summary"])), CocoSummaryText(r));
   ExpectSameArray("precision", Doubles(e["precision"]), r.precision);
   ExpectSameArray("recall", Doubles(e["recall"]), r.recall);
 

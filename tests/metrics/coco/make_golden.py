@@ -8,6 +8,7 @@ PYTHONPATH (see README.md).
 expected.json holds what pycocotools computes, nothing from cairn:
   iou_thresholds, recall_thresholds, max_dets, category_ids (sorted, the K axis), image_ids
   stats            the 12 numbers of COCOeval.stats
+  summary          the text summarize() prints
   precision        eval['precision'] flattened in C order, shape [T, R, K, A, M]
   recall           eval['recall'] flattened in C order, shape [T, K, A, M]
   per_category     {category id: {"AP": mean of precision[:, :, k, 0, -1] over cells > -1,
@@ -41,6 +42,8 @@ def evaluate(case_dir):
         ev = COCOeval(gt, dt, "bbox")
         ev.evaluate()
         ev.accumulate()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
         ev.summarize()
     p = ev.params
     precision = ev.eval["precision"]
@@ -64,6 +67,7 @@ def evaluate(case_dir):
         "image_ids": [int(i) for i in p.imgIds],
         "shape": list(precision.shape),
         "stats": [float(s) for s in ev.stats],
+        "summary": printed.getvalue(),
         "per_category": per_category,
         "precision": precision.ravel().tolist(),
         "recall": recall.ravel().tolist(),
