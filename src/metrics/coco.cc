@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <unordered_map>
@@ -160,6 +161,25 @@ class CellMatcher {
     }
     det_area_.resize(d_count);
     for (size_t d = 0; d < d_count; ++d) det_area_[d] = dets[d]->box.w * dets[d]->box.h;
+    // A detection whose IoU with every ground truth is below the lowest threshold matches
+    // nothing at any threshold (and changes no ground truth's state): it is ignored exactly
+    // when its own area is outside the range. Only the others are scanned below.
+    const double lowest = std::min(iou_thresholds_[0], 1 - 1e-10);
+    candidates_.clear();
+    for (size_t d = 0; d < d_count; ++d) {
+      bool can_match = false;
+      for (size_t g = 0; g < g_count && !can_match; ++g) {
+        can_match = ious_[d * g_count + g] >= lowest;
+      }
+      if (can_match) {
+        candidates_.push_back(d);
+        continue;
+      }
+      for (size_t a = 0; a < kA; ++a) {
+        bool outside = det_area_[d] < kAreaLo[a] || det_area_[d] > kAreaHi[a];
+        std::memset(&flags[(d * kA + a) * kT], outside ? kIgnored : 0, kT);
+      }
+    }
 
     for (int a = 0; a < kA; ++a) {
       // Ground truths sorted stably with the ignored ones last.
@@ -177,7 +197,7 @@ class CellMatcher {
       npig[a] = static_cast<int32_t>(std::count(ignored_.begin(), ignored_.end(), 0));
       for (int t = 0; t < kT; ++t) {
         gt_matched_.assign(g_count, 0);
-        for (size_t d = 0; d < d_count; ++d) {
+        for (size_t d : candidates_) {
           double best = std::min(iou_thresholds_[static_cast<size_t>(t)], 1 - 1e-10);
           int64_t m = -1;
           const double* row = &ious_[d * g_count];
@@ -209,6 +229,7 @@ class CellMatcher {
   const std::array<double, kT>& iou_thresholds_;
   std::vector<double> ious_;
   std::vector<double> det_area_;
+  std::vector<size_t> candidates_;
   std::vector<size_t> order_;
   std::vector<uint8_t> ignored_;
   std::vector<uint8_t> gt_matched_;
@@ -216,6 +237,14 @@ class CellMatcher {
 
 // pycocotools' accumulate for one category: precision and recall of every (area range,
 // max detections, IoU threshold) cell.
+//
+// pycocotools computes recall and precision after every detection, makes precision
+// non-increasing from the right and samples it at the first index whose recall reaches each
+// recall threshold. Only the positions of true positives matter: recall changes only there,
+// so every sampled index (for thresholds above 0) is one; and between two true positives
+// precision only falls, so the maximum over any suffix that starts at a true positive is
+// attained at a true positive. Keeping (tp, fp) at each true positive and doing the same
+// divisions there gives the same doubles as the full arrays.
 class CategoryAccumulator {
  public:
   CategoryAccumulator(const CocoEvalResult& shape, const CellOutput& cells)
@@ -231,51 +260,63 @@ class CategoryAccumulator {
     std::iota(sorted_.begin(), sorted_.end(), begin);
     std::stable_sort(sorted_.begin(), sorted_.end(),
                      [&](size_t x, size_t y) { return cells_.score[x] > cells_.score[y]; });
+
+    // One pass over the detections in that order for all (m, a, t) at once: counts of true
+    // and false positives, and (tp, fp) at each true positive.
+    constexpr int kCombos = kM * kA * kT;
+    std::array<int64_t, kCombos> tp{};
+    std::array<int64_t, kCombos> fp{};
+    std::array<int64_t, kM> nd{};
+    for (auto& e : events_) e.clear();
+    for (size_t x : sorted_) {
+      const uint8_t* f = &cells_.flags[x * kA * kT];
+      for (int m = 0; m < kM; ++m) {
+        if (cells_.rank[x] >= shape_.max_dets[static_cast<size_t>(m)]) continue;
+        ++nd[static_cast<size_t>(m)];
+        for (int at = 0; at < kA * kT; ++at) {
+          uint8_t flag = f[at];
+          if ((flag & kIgnored) != 0) continue;
+          auto c = static_cast<size_t>(m * kA * kT + at);
+          if ((flag & kMatched) != 0) {
+            ++tp[c];
+            events_[c].push_back({tp[c], fp[c]});
+          } else {
+            ++fp[c];
+          }
+        }
+      }
+    }
+
     const auto num_k = static_cast<int64_t>(shape_.categories.size());
     for (int m = 0; m < kM; ++m) {
-      const int max_det = shape_.max_dets[static_cast<size_t>(m)];
-      kept_.clear();
-      for (size_t x : sorted_) {
-        if (cells_.rank[x] < max_det) kept_.push_back(x);
-      }
-      const size_t nd = kept_.size();
       for (int a = 0; a < kA; ++a) {
         if (npig[static_cast<size_t>(a)] == 0) continue;  // stays -1
         const auto npig_d = static_cast<double>(npig[static_cast<size_t>(a)]);
         for (int t = 0; t < kT; ++t) {
-          rc_.resize(nd);
-          pr_.resize(nd);
-          int64_t tp = 0;
-          int64_t fp = 0;
-          for (size_t j = 0; j < nd; ++j) {
-            uint8_t f =
-                cells_
-                    .flags[(kept_[j] * kA + static_cast<size_t>(a)) * kT + static_cast<size_t>(t)];
-            if ((f & kIgnored) == 0) {
-              if ((f & kMatched) != 0) {
-                ++tp;
-              } else {
-                ++fp;
-              }
-            }
-            auto tp_d = static_cast<double>(tp);
-            auto fp_d = static_cast<double>(fp);
-            rc_[j] = tp_d / npig_d;
-            pr_[j] = tp_d / (fp_d + tp_d + kEps);
-          }
+          auto c = static_cast<size_t>((m * kA + a) * kT + t);
           (*recall)[static_cast<size_t>(((t * num_k + k) * kA + a) * kM + m)] =
-              nd > 0 ? rc_[nd - 1] : 0.0;
+              nd[static_cast<size_t>(m)] > 0 ? static_cast<double>(tp[c]) / npig_d : 0.0;
+          const std::vector<std::pair<int64_t, int64_t>>& ev = events_[c];
+          const size_t ne = ev.size();
+          rc_.resize(ne);
+          pr_.resize(ne);
+          for (size_t e = 0; e < ne; ++e) {
+            auto tp_d = static_cast<double>(ev[e].first);
+            auto fp_d = static_cast<double>(ev[e].second);
+            rc_[e] = tp_d / npig_d;
+            pr_[e] = tp_d / (fp_d + tp_d + kEps);
+          }
           // Precision made non-increasing from the right.
-          for (size_t i = nd; i-- > 1;) {
-            if (pr_[i] > pr_[i - 1]) pr_[i - 1] = pr_[i];
+          for (size_t e = ne; e-- > 1;) {
+            if (pr_[e] > pr_[e - 1]) pr_[e - 1] = pr_[e];
           }
           // At each recall threshold, the precision at the first index whose recall reaches
           // it (numpy searchsorted, side left); 0 beyond the last recall.
-          size_t i = 0;
+          size_t e = 0;
           for (int r = 0; r < kR; ++r) {
             double thr = shape_.recall_thresholds[static_cast<size_t>(r)];
-            while (i < nd && rc_[i] < thr) ++i;
-            double q = i < nd ? pr_[i] : 0.0;
+            while (e < ne && rc_[e] < thr) ++e;
+            double q = e < ne ? pr_[e] : 0.0;
             (*precision)[static_cast<size_t>((((t * kR + r) * num_k + k) * kA + a) * kM + m)] = q;
           }
         }
@@ -287,7 +328,7 @@ class CategoryAccumulator {
   const CocoEvalResult& shape_;
   const CellOutput& cells_;
   std::vector<size_t> sorted_;
-  std::vector<size_t> kept_;
+  std::array<std::vector<std::pair<int64_t, int64_t>>, kM * kA * kT> events_;
   std::vector<double> rc_;
   std::vector<double> pr_;
 };
@@ -592,7 +633,18 @@ Result<CocoEvalResult> EvaluateCocoBoxes(const CocoDataset& gt,
   out.flags.resize(total_kept * kA * kT);
   out.npig.resize(cells.size() * kA);
 
-  // Evaluate the cells, in parallel over blocks of cells; each cell writes only its slots.
+  // Evaluate the cells, in parallel over blocks of cells; each cell writes only its slots,
+  // so the order of work does not matter. Cells are visited image by image: the boxes of
+  // one image sit together in the input, so this reads them with few cache misses.
+  std::vector<size_t> visit(cells.size());
+  {
+    std::vector<size_t> next(static_cast<size_t>(num_i) + 1, 0);
+    for (const Cell& c : cells) ++next[static_cast<size_t>(c.key % num_i) + 1];
+    std::partial_sum(next.begin(), next.end(), next.begin());
+    for (size_t ci = 0; ci < cells.size(); ++ci) {
+      visit[next[static_cast<size_t>(cells[ci].key % num_i)]++] = ci;
+    }
+  }
   constexpr int64_t kCellsPerTask = 512;
   const auto num_cells_used = static_cast<int64_t>(cells.size());
   const int64_t tasks = (num_cells_used + kCellsPerTask - 1) / kCellsPerTask;
@@ -601,8 +653,9 @@ Result<CocoEvalResult> EvaluateCocoBoxes(const CocoDataset& gt,
     std::vector<const CocoGroundTruth*> gts;
     std::vector<const CocoDetection*> dets;
     int64_t stop = std::min(num_cells_used, (task + 1) * kCellsPerTask);
-    for (int64_t ci = task * kCellsPerTask; ci < stop; ++ci) {
-      const Cell& cell = cells[static_cast<size_t>(ci)];
+    for (int64_t vi = task * kCellsPerTask; vi < stop; ++vi) {
+      const size_t ci = visit[static_cast<size_t>(vi)];
+      const Cell& cell = cells[ci];
       gts.clear();
       for (size_t j = cell.gt_begin; j < cell.gt_end; ++j) {
         gts.push_back(&gt.annotations[static_cast<size_t>(gt_items[j])]);
@@ -612,11 +665,22 @@ Result<CocoEvalResult> EvaluateCocoBoxes(const CocoDataset& gt,
         dets.push_back(&detections[static_cast<size_t>(dt_items[j])]);
       }
       // Highest score first, ties in input order (numpy's stable mergesort), cut to 100.
-      std::stable_sort(
-          dets.begin(), dets.end(),
-          [](const CocoDetection* x, const CocoDetection* y) { return x->score > y->score; });
+      auto higher = [](const CocoDetection* x, const CocoDetection* y) {
+        return x->score > y->score;
+      };
+      if (dets.size() <= 32) {
+        // Insertion sort (stable, no allocation) for the usual small cell.
+        for (size_t i = 1; i < dets.size(); ++i) {
+          const CocoDetection* v = dets[i];
+          size_t j = i;
+          for (; j > 0 && higher(v, dets[j - 1]); --j) dets[j] = dets[j - 1];
+          dets[j] = v;
+        }
+      } else {
+        std::stable_sort(dets.begin(), dets.end(), higher);
+      }
       if (dets.size() > static_cast<size_t>(kMaxDet)) dets.resize(kMaxDet);
-      auto slot = static_cast<size_t>(kept_begin[static_cast<size_t>(ci)]);
+      auto slot = static_cast<size_t>(kept_begin[ci]);
       for (size_t d = 0; d < dets.size(); ++d) {
         out.score[slot + d] = dets[d]->score;
         out.rank[slot + d] = static_cast<uint8_t>(d);
