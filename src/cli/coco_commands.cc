@@ -52,7 +52,7 @@ int RunEvalCoco(const Invocation& inv) {
   auto result = metrics::EvaluateCocoBoxes(*gt, *dt, options);
   if (!result.ok()) return inv.Fail(result.status());
 
-  std::string json = metrics::CocoResultToJson(*result);
+  std::string json = metrics::CocoResultToJson(*result, inv.args.Has("arrays"));
   if (auto out = inv.args.Get("out")) {
     Status s = WriteStringToFile(*out, json);
     if (!s.ok()) return inv.Fail(s);
@@ -108,7 +108,8 @@ std::vector<Command> CocoCommands() {
         {"gt-table", 0, true, false, "FILE", "ground truth as a table (CSV, JSON Lines, Parquet)"},
         {"dt-table", 0, true, false, "FILE", "detections as a table (CSV, JSON Lines, Parquet)"},
         {"threads", 0, true, false, "N", "threads to use (default 0: one per core)"},
-        {"out", 0, true, false, "FILE", "write the JSON result to FILE"}},
+        {"out", 0, true, false, "FILE", "write the JSON result to FILE"},
+        {"arrays", 0, false, false, "", "JSON: add the full precision and recall arrays"}},
        RunEvalCoco});
   return commands;
 }

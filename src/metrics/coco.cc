@@ -738,7 +738,7 @@ std::string CocoSummaryText(const CocoEvalResult& result) {
   return text;
 }
 
-std::string CocoResultToJson(const CocoEvalResult& result) {
+std::string CocoResultToJson(const CocoEvalResult& result, bool include_arrays) {
   // Category keys: the name, or "name#id" when it is empty or shared.
   std::unordered_map<std::string, int> name_count;
   for (const CocoCategory& c : result.categories) ++name_count[c.name];
@@ -789,7 +789,14 @@ std::string CocoResultToJson(const CocoEvalResult& result) {
     }
     j += "}";
   }
-  j += "}}\n";
+  j += "}";
+  if (include_arrays) {
+    j += ",\n \"shape\": [" + std::to_string(kT) + ", " + std::to_string(kR) + ", " +
+         std::to_string(result.categories.size()) + ", " + std::to_string(kA) + ", " +
+         std::to_string(kM) + "],\n \"precision\": " + array(result.precision) +
+         ",\n \"recall\": " + array(result.recall);
+  }
+  j += "}\n";
   return j;
 }
 

@@ -211,7 +211,9 @@ std::string CocoSummaryText(const CocoEvalResult& result);
 ///
 /// Categories are keyed by name (by "name#id" when a name is empty or repeated); pr_curves
 /// holds only categories with ground truth. -1 marks a value without ground truth, as in
-/// pycocotools.
-std::string CocoResultToJson(const CocoEvalResult& result);
+/// pycocotools. With `include_arrays`, the document also holds "shape" ([T, R, K, A, M]),
+/// "precision" and "recall": the full arrays flattened in C order, like numpy's ravel() of
+/// pycocotools' eval["precision"] and eval["recall"].
+std::string CocoResultToJson(const CocoEvalResult& result, bool include_arrays = false);
 
 }  // namespace cairn::metrics

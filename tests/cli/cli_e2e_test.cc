@@ -526,6 +526,20 @@ TEST_F(CliTest, EvalCocoPrintsPycocotoolsSummaryAndJson) {
     EXPECT_EQ(v, stats[i]) << names[i];
   }
   EXPECT_EQ(simdjson::dom::array(doc["pr_curves"]["iou=0.50"]["car"]).size(), 101u);
+
+  // --arrays: the full precision and recall arrays, equal to pycocotools' cell for cell.
+  RunResult a =
+      Run({"eval", "coco", "--gt", dir + "gt.json", "--dt", dir + "dt.json", "--json", "--arrays"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  simdjson::dom::parser parser3;
+  auto arrays = ParseJson(parser3, a.out);
+  for (const char* name : {"precision", "recall"}) {
+    std::vector<double> want;
+    std::vector<double> got;
+    for (auto v : simdjson::dom::array(expected[name])) want.push_back(double(v));
+    for (auto v : simdjson::dom::array(arrays[name])) got.push_back(double(v));
+    EXPECT_EQ(got, want) << name;
+  }
 }
 
 TEST_F(CliTest, EvalCocoErrors) {
