@@ -265,7 +265,13 @@ async function main() {
   lines.push('');
   lines.push('`bench/run.sh --quick` uses 1M rows for a fast check while developing; the numbers above');
   lines.push(`come from ${args.rows.toLocaleString('en-US')} rows.`);
-  const md = lines.join('\n') + '\n';
+  let md = lines.join('\n') + '\n';
+  // Keep the section bench/run-coco.sh writes (COCO against pycocotools).
+  if (fs.existsSync(args.out)) {
+    const old = fs.readFileSync(args.out, 'utf8');
+    const at = old.indexOf('\n## COCO bbox\n');
+    if (at >= 0) md += old.slice(at);
+  }
   fs.mkdirSync(path.dirname(args.out), {recursive: true});
   fs.writeFileSync(args.out, md);
   console.log(md);

@@ -20,4 +20,4 @@ fi
 cmake --build "$build" -j "$jobs" --target cairn
 
 exec /usr/bin/python3 "$root/bench/coco_bench.py" --cairn "$build/src/cli/cairn" \
-  --data-dir "$root/build/bench-data/coco" "$@"
+  --data-dir "$root/build/bench-data/coco" --doc "$root/docs/benchmarks.md" "$@"
