@@ -135,7 +135,7 @@ Status CheckBox(const Box& b, const CocoSource& source, std::string_view array, 
     return Status::InvalidArgument(
         ItemName(source, array, index) + ": box [" + table::FormatDouble(b.x) + ", " +
         table::FormatDouble(b.y) + ", " + table::FormatDouble(b.w) + ", " +
-        table::FormatDouble(b.h) + "] has a non-finite or negative size");
+        table::FormatDouble(b.h) + "] has a non-finite value or a negative size");
   }
   return Status::Ok();
 }
@@ -145,7 +145,8 @@ Status CheckBox(const Box& b, const CocoSource& source, std::string_view array, 
 // already in score order and cut to 100).
 class CellMatcher {
  public:
-  CellMatcher(const std::array<double, kT>& iou_thresholds) : iou_thresholds_(iou_thresholds) {}
+  explicit CellMatcher(const std::array<double, kT>& iou_thresholds)
+      : iou_thresholds_(iou_thresholds) {}
 
   // gts: the cell's ground truths in input order; dets: its kept detections in score order.
   // Writes flags[d * kA * kT + a * kT + t] and npig[a].
@@ -685,7 +686,7 @@ Result<CocoEvalResult> EvaluateCocoBoxes(const CocoDataset& gt,
         out.score[slot + d] = dets[d]->score;
         out.rank[slot + d] = static_cast<uint8_t>(d);
       }
-      matcher.Match(gts, dets, &out.flags[slot * kA * kT], &out.npig[static_cast<size_t>(ci) * kA]);
+      matcher.Match(gts, dets, out.flags.data() + slot * kA * kT, out.npig.data() + ci * kA);
     }
   });
 

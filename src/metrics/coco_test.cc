@@ -425,16 +425,18 @@ TEST(CocoEvalTest, NanOrNegativeSizesAreErrors) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   auto r = EvaluateCocoBoxes(gt, {{1, 1, Box{0, 0, nan, 1}, 0.5}});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(),
-            "detections: detections[0]: box [0, 0, nan, 1] has a non-finite or negative size");
+  EXPECT_EQ(
+      r.status().message(),
+      "detections: detections[0]: box [0, 0, nan, 1] has a non-finite value or a negative size");
   r = EvaluateCocoBoxes(gt, {{1, 1, Box{0, 0, 1, 1}, nan}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "detections: detections[0]: score is not a finite number");
   gt.annotations = {{1, 1, 1, Box{0, 0, 1, -1}, 1, false}};
   r = EvaluateCocoBoxes(gt, {});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(),
-            "ground truth: annotations[0]: box [0, 0, 1, -1] has a non-finite or negative size");
+  EXPECT_EQ(
+      r.status().message(),
+      "ground truth: annotations[0]: box [0, 0, 1, -1] has a non-finite value or a negative size");
 }
 
 TEST(CocoLoadTest, TableErrorsNameFileRowAndColumn) {
