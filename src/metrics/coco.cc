@@ -277,7 +277,7 @@ class CategoryAccumulator {
         for (int at = 0; at < kA * kT; ++at) {
           uint8_t flag = f[at];
           if ((flag & kIgnored) != 0) continue;
-          auto c = static_cast<size_t>(m * kA * kT + at);
+          const size_t c = static_cast<size_t>(m) * kA * kT + static_cast<size_t>(at);
           if ((flag & kMatched) != 0) {
             ++tp[c];
             events_[c].push_back({tp[c], fp[c]});
@@ -294,7 +294,8 @@ class CategoryAccumulator {
         if (npig[static_cast<size_t>(a)] == 0) continue;  // stays -1
         const auto npig_d = static_cast<double>(npig[static_cast<size_t>(a)]);
         for (int t = 0; t < kT; ++t) {
-          auto c = static_cast<size_t>((m * kA + a) * kT + t);
+          const size_t c =
+              (static_cast<size_t>(m) * kA + static_cast<size_t>(a)) * kT + static_cast<size_t>(t);
           (*recall)[static_cast<size_t>(((t * num_k + k) * kA + a) * kM + m)] =
               nd[static_cast<size_t>(m)] > 0 ? static_cast<double>(tp[c]) / npig_d : 0.0;
           const std::vector<std::pair<int64_t, int64_t>>& ev = events_[c];

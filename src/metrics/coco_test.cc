@@ -6,9 +6,13 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
-#include <cstring>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -43,7 +47,12 @@ std::vector<double> Doubles(dom::element arr) {
 }
 
 // Bitwise equality (so -0.0 != 0.0 would show; NaN never occurs).
-bool Same(double a, double b) { return std::memcmp(&a, &b, sizeof(double)) == 0; }
+bool Same(double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); }
+
+template <typename Container>
+bool SameBits(const Container& a, const Container& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), Same);
+}
 
 // Compares two arrays cell by cell and reports the number of differing cells and the first few.
 void ExpectSameArray(const std::string& what, const std::vector<double>& expected,
@@ -127,12 +136,10 @@ TEST(CocoGoldenTest, ResultDoesNotDependOnThreadCount) {
     CocoEvalResult one = Evaluate(name, 1);
     for (int threads : {2, 3, 8}) {
       CocoEvalResult many = Evaluate(name, threads);
-      EXPECT_EQ(0, std::memcmp(one.precision.data(), many.precision.data(),
-                               one.precision.size() * sizeof(double)))
+      EXPECT_TRUE(SameBits(one.precision, many.precision))
           << name << " with " << threads << " threads";
-      EXPECT_EQ(0, std::memcmp(one.recall.data(), many.recall.data(),
-                               one.recall.size() * sizeof(double)));
-      EXPECT_EQ(0, std::memcmp(one.stats.data(), many.stats.data(), sizeof(one.stats)));
+      EXPECT_TRUE(SameBits(one.recall, many.recall));
+      EXPECT_TRUE(SameBits(one.stats, many.stats));
     }
   }
 }
