@@ -10,6 +10,8 @@
 #   make bench         benchmarks against the tools users would otherwise use (bench/run.sh)
 #                      and the store benchmark below
 #   make bench-store   the training data store against DuckDB and PostgreSQL (bench/run-store.sh)
+#   make bench-coco    COCO box evaluation against pycocotools (bench/run-coco.sh; put a local
+#                      pycocotools build on PYTHONPATH, else only cairn is timed)
 #   make format        apply .clang-format to our sources
 #   make format-check  fail on any unformatted source file
 #   make tidy          clang-tidy over src/ (needs a configured release build)
@@ -75,6 +77,10 @@ bench: build
 .PHONY: bench-store
 bench-store: build
 	bench/run-store.sh
+
+.PHONY: bench-coco
+bench-coco: build
+	bench/run-coco.sh
 
 format:
 	$(CLANG_FORMAT) -i $(SOURCES)
