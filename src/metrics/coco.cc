@@ -346,11 +346,13 @@ int ExactIndex(const std::array<double, kT>& values, double value) {
 
 void Summarize(CocoEvalResult* res) {
   const int num_k = static_cast<int>(res->categories.size());
-  // ap: mean of precision[t][:][:][a][m] (t = -1: all thresholds), or of recall.
+  constexpr int kAll = -1;  // every IoU threshold
+  // pycocotools' _summarize: the mean of the cells > -1 of precision[t][:][:][a][m] (ap) or
+  // recall[t][:][a][m], for t = t_only or every t (kAll).
   auto summarize = [&](bool ap, int t_only, int a, int m) {
     std::vector<double> values;
     for (int t = 0; t < kT; ++t) {
-      if (t_only != -2 && t != t_only) continue;
+      if (t_only != kAll && t != t_only) continue;
       if (ap) {
         for (int r = 0; r < kR; ++r) {
           for (int k = 0; k < num_k; ++k) {
@@ -367,7 +369,6 @@ void Summarize(CocoEvalResult* res) {
     }
     return NumpyMean(values);
   };
-  constexpr int kAll = -2;
   const int t50 = ExactIndex(res->iou_thresholds, .5);
   const int t75 = ExactIndex(res->iou_thresholds, .75);
   res->stats[0] = summarize(true, kAll, 0, 2);

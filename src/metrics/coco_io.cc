@@ -155,7 +155,8 @@ Result<CocoDataset> ParseGroundTruthPadded(const char* data, size_t size, std::s
   CAIRN_RETURN_IF_ERROR(GetTopArray(root, "annotations", name, &annotations));
 
   CocoDataset gt;
-  std::unordered_set<int64_t> seen;
+  std::unordered_set<int64_t> image_set;
+  std::unordered_set<int64_t> seen;  // category ids, then annotation ids
   size_t index = 0;
   gt.image_ids.reserve(images.size());
   for (dom::element el : images) {
@@ -168,13 +169,12 @@ Result<CocoDataset> ParseGroundTruthPadded(const char* data, size_t size, std::s
     if (obj["id"].get(id_el) != simdjson::SUCCESS) return where.Missing("id");
     int64_t id = 0;
     if (!GetInt(id_el, &id)) return where.Wrong("id", "an integer", id_el);
-    if (!seen.insert(id).second) {
+    if (!image_set.insert(id).second) {
       return Status::Corrupt(where.Text() + ": duplicate image id " + std::to_string(id));
     }
     gt.image_ids.push_back(id);
   }
 
-  seen.clear();
   index = 0;
   for (dom::element el : categories) {
     Where where{name, "categories", index++};
@@ -258,6 +258,10 @@ Result<CocoDataset> ParseGroundTruthPadded(const char* data, size_t size, std::s
     if (!has[3]) return where.Missing("area");
     if (!seen.insert(a.id).second) {
       return Status::Corrupt(where.Text() + ": duplicate annotation id " + std::to_string(a.id));
+    }
+    if (image_set.count(a.image_id) == 0) {
+      return Status::Corrupt(where.Text() + ": image_id " + std::to_string(a.image_id) +
+                             " is not in 'images'");
     }
     gt.annotations.push_back(a);
   }

@@ -379,6 +379,11 @@ TEST(CocoLoadTest, MalformedGroundTruthNamesFileIndexAndField) {
           R"("annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 1, "bbox": [0, 0, 1, 1]},
                                        {"id": 1, "image_id": 1, "category_id": 1, "area": 1, "bbox": [0, 0, 1, 1]}]})"),
       "gt.json: annotations[1] (id 1): duplicate annotation id 1");
+  EXPECT_EQ(
+      GtError(
+          std::string(kGtHead) +
+          R"("annotations": [{"id": 4, "image_id": 2, "category_id": 1, "area": 1, "bbox": [0, 0, 1, 1]}]})"),
+      "gt.json: annotations[0] (id 4): image_id 2 is not in 'images'");
 }
 
 TEST(CocoLoadTest, MalformedDetectionsNameFileIndexAndField) {
