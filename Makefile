@@ -8,8 +8,10 @@
 #                      its tests, ASan+UBSan unit tests, a short run of every fuzz target,
 #                      clang-tidy
 #   make bench         benchmarks against the tools users would otherwise use (bench/run.sh)
-#                      and the store benchmark below
+#                      and the store and metric engine benchmarks below
 #   make bench-store   the training data store against DuckDB and PostgreSQL (bench/run-store.sh)
+#   make bench-metrics the metric engine (cairn eval run) against scikit-learn
+#                      (bench/run-metrics.sh)
 #   make bench-coco    COCO box evaluation against pycocotools (bench/run-coco.sh; put a local
 #                      pycocotools build on PYTHONPATH, else only cairn is timed)
 #   make format        apply .clang-format to our sources
@@ -73,10 +75,15 @@ test-fuzz:
 bench: build
 	bench/run.sh
 	bench/run-store.sh
+	bench/run-metrics.sh
 
 .PHONY: bench-store
 bench-store: build
 	bench/run-store.sh
+
+.PHONY: bench-metrics
+bench-metrics: build
+	bench/run-metrics.sh
 
 .PHONY: bench-coco
 bench-coco: build

@@ -10,12 +10,13 @@ packages=(
   build-essential cmake ninja-build pkg-config g++ git
   clang clang-format clang-tidy libclang-rt-14-dev  # libFuzzer and sanitizers for clang
   libssl-dev libcurl4-openssl-dev libxxhash-dev libzstd-dev libsnappy-dev libsimdjson-dev
-  libsqlite3-dev libpq-dev
+  libsqlite3-dev libpq-dev libyaml-dev
   postgresql  # the catalog's PostgreSQL tests start a private server (scripts/pg-test-server.sh)
   libgtest-dev libgmock-dev libbenchmark-dev
   hyperfine python3
   python3-sklearn  # reference values for the metric tests (tests/metrics/make_reference.py)
   python3-numpy  # bench/coco_bench.py generates its COCO-sized case with numpy
+  time  # /usr/bin/time -v: peak memory in the benchmarks (bench/run-metrics.sh)
 )
 
 missing=()

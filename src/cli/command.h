@@ -53,6 +53,7 @@ struct Command {
 std::vector<Command> CocoCommands();
 std::vector<Command> DataCommands();
 std::vector<Command> EvalCommands();
+std::vector<Command> EvalOutputCommands();
 std::vector<Command> TableCommands();
 std::vector<Command> VersionCommands();
 

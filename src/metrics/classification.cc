@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "metrics/score_metrics.h"
+
 namespace cairn::metrics {
 namespace {
 
@@ -252,10 +254,16 @@ Status RegisterClassificationMetrics(MetricRegistry* registry) {
   return Status::Ok();
 }
 
+Status RegisterBuiltinMetrics(MetricRegistry* registry) {
+  CAIRN_RETURN_IF_ERROR(RegisterClassificationMetrics(registry));
+  CAIRN_RETURN_IF_ERROR(RegisterScoreMetrics(registry));
+  return RegisterRegressionMetrics(registry);
+}
+
 const MetricRegistry& BuiltinMetrics() {
   static const MetricRegistry* const kRegistry = [] {
     auto* registry = new MetricRegistry();
-    Status s = RegisterClassificationMetrics(registry);
+    Status s = RegisterBuiltinMetrics(registry);
     if (!s.ok()) std::abort();  // two built-in metrics with one name: a bug
     return registry;
   }();

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -15,84 +16,106 @@
 
 namespace cairn::metrics {
 
-/// Which columns a classification evaluation reads.
-struct ClassificationOptions {
-  /// The true class of each row; int64 or string, no nulls.
+/// What is being evaluated.
+enum class Task : uint8_t {
+  kBinary,      // two classes, one of them positive; one score column (the positive's)
+  kMulticlass,  // any number of classes; one score column per class
+  kRegression,  // numeric labels and predictions
+};
+
+/// "binary", "multiclass", "regression".
+std::string_view TaskName(Task task);
+/// The inverse of TaskName; kInvalidArgument listing the tasks otherwise.
+Result<Task> ParseTask(std::string_view name);
+
+/// Which columns an evaluation reads and how its rows are grouped.
+struct EvaluationOptions {
+  Task task = Task::kMulticlass;
+  /// Classification: the true class of each row (int64, bool or string; no nulls).
+  /// Regression: the true value (int64 or float64; no nulls).
   std::string label_column;
-  /// The predicted class of each row; the same type as the label column, no nulls.
+  /// Classification: the predicted class (the label column's type). Regression: the
+  /// predicted value. May be empty when no planned metric reads it; with score columns and a
+  /// class list, classification metrics then use the top-scored class (binary: the positive
+  /// class when its score is above `threshold`).
   std::string prediction_column;
+  /// Score columns (numbers, no nulls or NaN). Multiclass: one per class, in the order of
+  /// `classes` (which must then be given). Binary: one, the positive class's score.
+  std::vector<std::string> score_columns;
+  /// Binary: the positive class (default "1").
+  std::string positive_class;
   /// The class list, in output order. Empty: the sorted union of labels and predictions over
   /// the whole input (numerically for int64 columns), so every slice uses the same classes.
   /// When given, a label or prediction outside the list is an error.
   std::vector<std::string> classes;
-  /// Group rows by the values of this column (any type; null is the slice "null") and
-  /// evaluate every group as well as the whole input. Empty: no slices.
-  std::string slice_column;
+  /// Each slicing groups the rows by the values of one or two columns (any type; null is the
+  /// value "null") and evaluates every group as well as the whole input, in the same pass.
+  std::vector<std::vector<std::string>> slicings;
+  /// Without a prediction column, a binary prediction is the positive class when its score is
+  /// above this threshold.
+  double threshold = 0.5;
+  /// Threads for Finish (0 = all hardware threads).
+  int threads = 1;
 };
 
-/// A classification evaluation in progress: the mergeable partial state of every slice (one
-/// confusion matrix per slice when a planned metric needs it), fed batch by batch. Several
-/// evaluations of the same options and plan (one per shard or thread) merge into exactly the
-/// state of one pass over all rows, whatever the order of rows, batches and merges.
-/// Not thread-safe; use one evaluation per thread and Merge.
-class ClassificationEvaluation {
+/// An evaluation in progress: the mergeable state of every slice, fed batch by batch, and
+/// computed into an EvaluationResult by Finish.
+///
+/// The state holds, per slice, a row count and (when a planned metric needs it) a confusion
+/// matrix; and, when score or regression metrics are planned, the rows' labels, scores or
+/// values and slice numbers, from which Finish computes rankings, probabilities and errors
+/// with exact (order-independent) sums. Several evaluations of the same options and plan
+/// (one per shard or thread) therefore merge into exactly the state of one pass over all
+/// rows, and finish to a bit-identical result whatever the order of rows, batches, merges and
+/// the number of threads. Not thread-safe; use one evaluation per thread and Merge.
+class Evaluation {
  public:
-  /// Checks the options against the plan (a label and a prediction column are named when
-  /// the plan reads them). The plan's metrics must outlive the evaluation.
-  static Result<ClassificationEvaluation> Make(ClassificationOptions options, Plan plan);
+  /// Checks the options against the plan: the columns the metrics read are named, the task
+  /// fits the metrics (regression metrics need the regression task and the others a
+  /// classification task), score metrics have score columns, and so on.
+  static Result<Evaluation> Make(EvaluationOptions options, Plan plan);
 
-  /// Counts the rows of `batch`. Errors (kInvalidArgument / kNotFound): a missing column, a
-  /// column of an unsupported type or a type that changed, a null label or prediction, a
-  /// class outside the given list. Row numbers in messages count from 1 over all rows added.
+  Evaluation(Evaluation&&) noexcept;
+  Evaluation& operator=(Evaluation&&) noexcept;
+  ~Evaluation();
+
+  /// Adds the rows of `batch`. Errors (kInvalidArgument / kNotFound): a missing column, a
+  /// column of an unsupported type or a type that changed, a null label, prediction or score,
+  /// a NaN score, a class outside the given list. Row numbers in messages count from 1 over
+  /// all rows added to this evaluation.
   Status Add(const table::Table& batch);
+  /// The same, numbering rows in messages from first_row + 1 (the batch's position in its
+  /// file).
+  Status Add(const table::Table& batch, int64_t first_row);
 
   /// Adds the state of `other` (same options and plan; kInvalidArgument otherwise).
-  Status Merge(const ClassificationEvaluation& other);
+  Status Merge(const Evaluation& other);
 
-  /// Rows counted so far.
-  int64_t rows() const { return overall_.rows; }
+  /// Rows added so far.
+  int64_t rows() const;
+
+  const EvaluationOptions& options() const;
+  const Plan& plan() const;
 
   /// Computes every planned metric for the whole input and for each slice. Errors: a
   /// per-class request naming a class that is not in the class list.
   Result<EvaluationResult> Finish() const;
 
+  /// The whole state as bytes (a versioned binary format, see docs/metrics.md), to be merged
+  /// in another process by DeserializeState + Merge.
+  std::string SerializeState() const;
+  /// The options and state saved by SerializeState, planned with `registry` from the metric
+  /// requests saved with it. kInvalidArgument (naming `source`) on damaged or foreign bytes.
+  static Result<Evaluation> DeserializeState(std::string_view bytes, const MetricRegistry& registry,
+                                             std::string_view source);
+  /// The metric requests the plan was made from (saved with the state).
+  const std::vector<std::string>& requests() const;
+  void set_requests(std::vector<std::string> requests);
+
  private:
-  enum class LabelKind : uint8_t { kUnknown, kInt, kString };
-  struct SliceState {
-    int64_t rows = 0;
-    ConfusionMatrix confusion;
-  };
-  struct SliceKey {
-    std::string text;
-    bool is_null = false;
-    bool is_int = false;
-    int64_t int_value = 0;
-  };
-  struct StringHash {
-    using is_transparent = void;  // NOLINT(readability-identifier-naming): std's name
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  using StringIndex = std::unordered_map<std::string, int, StringHash, std::equal_to<>>;
-
-  ClassificationEvaluation(ClassificationOptions options, Plan plan);
-  Status SetLabelKind(LabelKind kind);
-  // The index of class `text` (and `value` for int columns), added if new and the list is
-  // not given; -1 if the list is given and lacks it.
-  int ClassIndex(std::string_view text);
-  int ClassIndexOfInt(int64_t value);
-  int SliceIndex(const SliceKey& key);
-  void Count(SliceState* state, int t, int p) const;
-
-  ClassificationOptions options_;
-  Plan plan_;
-  LabelKind label_kind_ = LabelKind::kUnknown;
-  std::vector<std::string> class_names_;  // given order, or first-seen order
-  StringIndex class_index_;
-  std::unordered_map<int64_t, int> int_class_index_;
-  SliceState overall_;
-  std::vector<SliceKey> slice_keys_;
-  std::vector<SliceState> slices_;
-  StringIndex slice_index_;
+  struct State;
+  explicit Evaluation(std::unique_ptr<State> state);
+  std::unique_ptr<State> s_;
 };
 
 }  // namespace cairn::metrics

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "metrics/formula.h"
 #include "table/column.h"
 
 namespace cairn::metrics {
@@ -177,6 +178,12 @@ std::string_view IntermediateName(Intermediate i) {
   switch (i) {
     case Intermediate::kConfusionMatrix:
       return "confusion_matrix";
+    case Intermediate::kRanking:
+      return "ranking";
+    case Intermediate::kProbability:
+      return "probability";
+    case Intermediate::kRegression:
+      return "regression";
   }
   return "?";
 }
@@ -206,54 +213,104 @@ bool Plan::Needs(Intermediate i) const {
   return std::find(intermediates.begin(), intermediates.end(), i) != intermediates.end();
 }
 
-Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::string>& requests) {
-  if (requests.empty()) return Status::InvalidArgument("no metrics requested");
+namespace {
+
+std::string KnownNames(const MetricRegistry& registry) {
+  std::string known;
+  for (const std::string& name : registry.Names()) {
+    if (!known.empty()) known += ", ";
+    known += name;
+  }
+  return known;
+}
+
+// Parses `text`, finds its metric and checks and defaults its parameters.
+Result<PlannedMetric> Resolve(const MetricRegistry& registry, const std::string& text) {
+  CAIRN_ASSIGN_OR_RETURN(MetricSpec spec, ParseMetricSpec(text));
+  const Metric* metric = registry.Find(spec.name);
+  if (metric == nullptr) {
+    return Status::InvalidArgument("unknown metric '" + spec.name +
+                                   "' (known metrics: " + KnownNames(registry) + ")");
+  }
+  if (spec.class_name && !metric->per_class()) {
+    return Status::InvalidArgument("metric '" + text + "': " + spec.name +
+                                   " has no per-class values");
+  }
+  std::vector<ParamSpec> params = metric->params();
+  for (const auto& given : spec.params) {
+    bool known = std::any_of(params.begin(), params.end(),
+                             [&](const ParamSpec& p) { return p.name == given.first; });
+    if (!known) {
+      return Status::InvalidArgument("metric '" + text + "': " + spec.name +
+                                     " has no parameter '" + given.first + "'");
+    }
+  }
+  for (const ParamSpec& p : params) {
+    if (spec.params.count(p.name) > 0) continue;
+    if (!p.default_value) {
+      return Status::InvalidArgument("metric '" + text + "': " + spec.name +
+                                     " needs parameter '" + p.name + "' (" + p.help + ")");
+    }
+    spec.params[p.name] = *p.default_value;
+  }
+  PlannedMetric planned;
+  planned.spec = std::move(spec);
+  planned.metric = metric;
+  return planned;
+}
+
+void AddToPlan(PlannedMetric planned, Plan* plan) {
+  for (Intermediate i : planned.metric->dependencies()) {
+    if (!plan->Needs(i)) plan->intermediates.push_back(i);
+  }
+  for (InputRole role : planned.metric->inputs()) {
+    if (std::find(plan->inputs.begin(), plan->inputs.end(), role) == plan->inputs.end()) {
+      plan->inputs.push_back(role);
+    }
+  }
+  plan->metrics.push_back(std::move(planned));
+}
+
+}  // namespace
+
+Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::string>& requests,
+                      const std::vector<std::pair<std::string, std::string>>& formulas) {
+  if (requests.empty() && formulas.empty()) return Status::InvalidArgument("no metrics requested");
   Plan plan;
   std::set<std::string> seen;
   for (const std::string& text : requests) {
-    CAIRN_ASSIGN_OR_RETURN(MetricSpec spec, ParseMetricSpec(text));
-    const Metric* metric = registry.Find(spec.name);
-    if (metric == nullptr) {
-      std::string known;
-      for (const std::string& name : registry.Names()) {
-        if (!known.empty()) known += ", ";
-        known += name;
-      }
-      return Status::InvalidArgument("unknown metric '" + spec.name + "' (known metrics: " + known +
-                                     ")");
-    }
-    if (spec.class_name && !metric->per_class()) {
-      return Status::InvalidArgument("metric '" + text + "': " + spec.name +
-                                     " has no per-class values");
-    }
-    std::vector<ParamSpec> params = metric->params();
-    for (const auto& given : spec.params) {
-      bool known = std::any_of(params.begin(), params.end(),
-                               [&](const ParamSpec& p) { return p.name == given.first; });
-      if (!known) {
-        return Status::InvalidArgument("metric '" + text + "': " + spec.name +
-                                       " has no parameter '" + given.first + "'");
-      }
-    }
-    for (const ParamSpec& p : params) {
-      if (spec.params.count(p.name) > 0) continue;
-      if (!p.default_value) {
-        return Status::InvalidArgument("metric '" + text + "': " + spec.name +
-                                       " needs parameter '" + p.name + "' (" + p.help + ")");
-      }
-      spec.params[p.name] = *p.default_value;
-    }
-    if (!seen.insert(spec.Key()).second) continue;
-    for (Intermediate i : metric->dependencies()) {
-      if (!plan.Needs(i)) plan.intermediates.push_back(i);
-    }
-    for (InputRole role : metric->inputs()) {
-      if (std::find(plan.inputs.begin(), plan.inputs.end(), role) == plan.inputs.end()) {
-        plan.inputs.push_back(role);
-      }
-    }
-    plan.metrics.push_back({std::move(spec), metric});
+    CAIRN_ASSIGN_OR_RETURN(PlannedMetric planned, Resolve(registry, text));
+    if (!seen.insert(planned.spec.Key()).second) continue;
+    plan.requests.push_back(planned.spec.Key());
+    AddToPlan(std::move(planned), &plan);
   }
+  if (formulas.empty()) return plan;
+  for (const auto& [name, text] : formulas) {
+    if (registry.Find(name) != nullptr) {
+      return Status::InvalidArgument("formula '" + name + "': " + name +
+                                     " is already a metric; choose another name");
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(FormulaSet set, ParseFormulas(formulas));
+  for (const std::string& ref : set.References()) {
+    auto planned = Resolve(registry, ref);
+    if (!planned.ok()) {
+      return Status::InvalidArgument("formulas read '" + ref + "': " +
+                                     std::string(planned.status().message()));
+    }
+    if (planned->metric->per_class() && !planned->spec.class_name &&
+        !planned->metric->aggregate_without_class()) {
+      return Status::InvalidArgument("formulas read '" + ref + "', which has one value per " +
+                                     "class: name a class (" + ref + "[CLASS]) or an average");
+    }
+    std::string key = planned->spec.Key();
+    plan.formula_inputs[ref] = key;
+    if (!seen.insert(key).second) continue;
+    planned->hidden = true;
+    AddToPlan(std::move(*planned), &plan);
+  }
+  plan.formula_texts = formulas;
+  plan.formulas = std::make_shared<const FormulaSet>(std::move(set));
   return plan;
 }
 
@@ -262,7 +319,8 @@ Result<std::vector<std::pair<std::string, MetricValue>>> ComputeMetrics(const Pl
   std::vector<std::pair<std::string, MetricValue>> out;
   const std::vector<std::string>& classes = *ctx.classes;
   for (const PlannedMetric& planned : plan.metrics) {
-    if (!planned.metric->per_class()) {
+    if (!planned.metric->per_class() ||
+        (!planned.spec.class_name && planned.metric->aggregate_without_class())) {
       planned.metric->Compute(planned.spec, ctx, &out);
       continue;
     }
@@ -285,6 +343,28 @@ Result<std::vector<std::pair<std::string, MetricValue>>> ComputeMetrics(const Pl
       planned.metric->Compute(one, ctx, &out);
     }
   }
+  if (!plan.formulas) return out;
+  std::map<std::string, const MetricValue*> by_key;
+  for (const auto& [key, value] : out) by_key.emplace(key, &value);
+  auto lookup = [&](const std::string& ref) -> const MetricValue* {
+    auto input = plan.formula_inputs.find(ref);
+    auto it = by_key.find(input == plan.formula_inputs.end() ? ref : input->second);
+    return it == by_key.end() ? nullptr : it->second;
+  };
+  CAIRN_ASSIGN_OR_RETURN(auto values, plan.formulas->Evaluate(lookup));
+  // Drop what only the formulas read, then add the formulas.
+  std::set<std::string> hidden;
+  for (const PlannedMetric& planned : plan.metrics) {
+    if (planned.hidden) hidden.insert(planned.spec.Key());
+  }
+  if (!hidden.empty()) {
+    std::vector<std::pair<std::string, MetricValue>> kept;
+    for (auto& entry : out) {
+      if (hidden.count(entry.first) == 0) kept.push_back(std::move(entry));
+    }
+    out = std::move(kept);
+  }
+  for (auto& entry : values) out.push_back(std::move(entry));
   return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "metrics/confusion_matrix.h"
+#include "metrics/intermediates.h"
 
 namespace cairn::metrics {
 
@@ -65,19 +66,33 @@ Result<std::vector<std::string>> SplitMetricList(std::string_view text);
 
 /// Intermediates shared by metrics. Each is computed once per slice, whatever the number of
 /// metrics that read it.
-enum class Intermediate : uint8_t { kConfusionMatrix };
+enum class Intermediate : uint8_t {
+  kConfusionMatrix,  // classification: counts of (label, predicted class)
+  kRanking,          // classification scores: per-class rankings (ROC AUC, AP, curves)
+  kProbability,      // classification scores: log loss, Brier, calibration, top-k ranks
+  kRegression,       // regression: error sums, median absolute error, deviations
+};
 
-/// "confusion_matrix".
+/// "confusion_matrix", "ranking", "probability", "regression".
 std::string_view IntermediateName(Intermediate i);
 
 /// The columns a metric reads, by role; the evaluation maps roles to column names.
-enum class InputRole : uint8_t { kLabel, kPrediction };
+enum class InputRole : uint8_t {
+  kLabel,       // the true class, or the true value for regression
+  kPrediction,  // the predicted class, or the predicted value for regression
+  kScores,      // per-class scores (probabilities), or the positive class's for binary
+};
 
 /// What a metric computes from: the class list and the intermediates it declared, computed
 /// for one slice. Pointers are null for intermediates no planned metric declared.
 struct MetricContext {
   const std::vector<std::string>* classes = nullptr;
+  /// Binary evaluations: the index of the positive class in `classes`; -1 otherwise.
+  int positive_class = -1;
   const ConfusionMatrix* confusion_matrix = nullptr;
+  const RankingStats* ranking = nullptr;
+  const ProbabilityStats* probability = nullptr;
+  const RegressionStats* regression = nullptr;
 };
 
 /// Parameters a metric accepts.
@@ -106,6 +121,10 @@ class Metric {
   /// True if the metric has one value per class: `precision[car]` asks for one class and
   /// `precision` for all of them (keys `precision[bike]`, `precision[car]`, ...).
   virtual bool per_class() const { return false; }
+  /// For a per-class metric: true if a request without a class is one aggregate value
+  /// (`roc_auc` is the macro average, `roc_auc[car]` one class) rather than one output per
+  /// class; Compute then gets a spec without class_name.
+  virtual bool aggregate_without_class() const { return false; }
   /// Appends (key, value) outputs for `spec` (parameters already checked and defaulted; for a
   /// per-class metric, class_name is set and names a class in ctx.classes).
   virtual void Compute(const MetricSpec& spec, const MetricContext& ctx,
@@ -129,26 +148,46 @@ class MetricRegistry {
 /// The registry holding every built-in metric (built once, thread-safe to use).
 const MetricRegistry& BuiltinMetrics();
 
+/// Registers every built-in metric in `registry` (to extend it with plugins).
+Status RegisterBuiltinMetrics(MetricRegistry* registry);
+
 /// One requested metric, resolved.
 struct PlannedMetric {
   MetricSpec spec;  // parameters defaulted
   const Metric* metric = nullptr;
+  /// Computed only because a formula reads it; not part of the output.
+  bool hidden = false;
 };
 
-/// What an evaluation computes: the metrics in request order (duplicates removed) and each
-/// intermediate they depend on, once.
+class FormulaSet;
+
+/// What an evaluation computes: the metrics in request order (duplicates removed), then the
+/// metrics formulas read that were not requested (hidden), each intermediate they depend on,
+/// once, and the formulas.
 struct Plan {
   std::vector<PlannedMetric> metrics;
   std::vector<Intermediate> intermediates;
   std::vector<InputRole> inputs;
+  /// The canonical keys of the requested metrics, in order (what a saved state records).
+  std::vector<std::string> requests;
+  /// Formula metrics as (name, text), in definition order; computed after the metrics and
+  /// output after them.
+  std::vector<std::pair<std::string, std::string>> formula_texts;
+  std::shared_ptr<const FormulaSet> formulas;
+  /// A formula's reference as written -> the canonical key of the output it reads.
+  std::map<std::string, std::string> formula_inputs;
 
   bool Needs(Intermediate i) const;
 };
 
-/// Resolves `requests` (metric texts) against `registry`. Errors (kInvalidArgument): a
-/// syntax error, an unknown name (the message lists the known names), an unknown or missing
-/// parameter, a class selector on a metric that has no per-class values, no metric at all.
-Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::string>& requests);
+/// Resolves `requests` (metric texts) and `formulas` ((name, text) pairs) against
+/// `registry`. Errors (kInvalidArgument): a syntax error, an unknown name (the message lists
+/// the known names), an unknown or missing parameter, a class selector on a metric that has
+/// no per-class values, no metric at all; for formulas, a formula error (see ParseFormulas),
+/// a formula named like a metric, a reference to an unknown metric or to a per-class metric
+/// without a class.
+Result<Plan> MakePlan(const MetricRegistry& registry, const std::vector<std::string>& requests,
+                      const std::vector<std::pair<std::string, std::string>>& formulas = {});
 
 /// Computes the outputs of every planned metric for one slice, in plan order. A per-class
 /// metric without a class selector expands to one output per class; a selector naming a

@@ -25,13 +25,12 @@ Result<EvaluationResult> Evaluate(const Table& table, const std::vector<std::str
                                   const std::string& slice_column = "",
                                   const std::vector<std::string>& classes = {}) {
   CAIRN_ASSIGN_OR_RETURN(Plan plan, MakePlan(BuiltinMetrics(), metrics));
-  ClassificationOptions options;
+  EvaluationOptions options;
   options.label_column = "label";
   options.prediction_column = "pred";
-  options.slice_column = slice_column;
+  if (!slice_column.empty()) options.slicings = {{slice_column}};
   options.classes = classes;
-  CAIRN_ASSIGN_OR_RETURN(ClassificationEvaluation eval,
-                         ClassificationEvaluation::Make(options, std::move(plan)));
+  CAIRN_ASSIGN_OR_RETURN(Evaluation eval, Evaluation::Make(options, std::move(plan)));
   CAIRN_RETURN_IF_ERROR(eval.Add(table));
   return eval.Finish();
 }
@@ -67,7 +66,8 @@ TEST(PlanTest, UnknownMetricListsKnownNames) {
   ASSERT_FALSE(plan.ok());
   const std::string& message = plan.status().message();
   EXPECT_NE(message.find("unknown metric 'f2_score'"), std::string::npos) << message;
-  EXPECT_NE(message.find("known metrics: accuracy, balanced_accuracy"), std::string::npos)
+  EXPECT_NE(message.find("known metrics: accuracy, average_precision, balanced_accuracy"),
+            std::string::npos)
       << message;
   EXPECT_NE(message.find("recall_weighted"), std::string::npos) << message;
 }
@@ -117,6 +117,60 @@ TEST(EvaluationTest, SmallCaseByHand) {
   EXPECT_NEAR(Find(r->overall, "cohen_kappa")->number, 1.0 / 6.0, 1e-15);
 }
 
+// The same rows: precision and recall are 1/2 for a and 2/3 for b, so both macro averages
+// are 7/12 and F2 from them is 7/12; recall[b] - recall[a] = 1/6.
+TEST(EvaluationTest, FormulaMetricsReadOtherOutputs) {
+  Table t = StringTable({"label", "pred"}, {{"a", "a", "b", "b", "b"}, {"a", "b", "b", "b", "a"}});
+  auto plan = MakePlan(BuiltinMetrics(), {"accuracy"},
+                       {{"f2", "5 * precision_macro * recall_macro / (4 * precision_macro + "
+                               "recall_macro)"},
+                        {"gap", "recall[b] - recall[a]"},
+                        {"double_gap", "2 * gap"},
+                        {"bad", "1 / (recall[a] - recall[a])"}});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EvaluationOptions options;
+  options.label_column = "label";
+  options.prediction_column = "pred";
+  auto eval = Evaluation::Make(options, std::move(*plan));
+  ASSERT_TRUE(eval.ok()) << eval.status().ToString();
+  ASSERT_TRUE(eval->Add(t).ok());
+  auto r = eval->Finish();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Only the request and the formulas are output; what the formulas read is not.
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : r->overall) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"accuracy", "f2", "gap", "double_gap", "bad"}));
+  EXPECT_NEAR(Find(r->overall, "f2")->number, 7.0 / 12.0, 1e-15);
+  EXPECT_NEAR(Find(r->overall, "gap")->number, 1.0 / 6.0, 1e-15);
+  EXPECT_NEAR(Find(r->overall, "double_gap")->number, 1.0 / 3.0, 1e-15);
+  EXPECT_EQ(Find(r->overall, "bad")->kind, MetricValue::Kind::kNull);
+  EXPECT_NE(Find(r->overall, "bad")->reason.find("division by zero"), std::string::npos);
+  // A saved state carries the formulas.
+  auto restored = Evaluation::DeserializeState(eval->SerializeState(), BuiltinMetrics(), "s");
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(EvaluationResultToJson(restored->Finish().value()), EvaluationResultToJson(*r));
+}
+
+TEST(PlanTest, FormulaErrors) {
+  auto clash = MakePlan(BuiltinMetrics(), {}, {{"accuracy", "1"}});
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.status().message().find("already a metric"), std::string::npos);
+  auto per_class = MakePlan(BuiltinMetrics(), {}, {{"x", "recall * 2"}});
+  ASSERT_FALSE(per_class.ok());
+  EXPECT_NE(per_class.status().message().find("one value per class"), std::string::npos)
+      << per_class.status().message();
+  auto unknown = MakePlan(BuiltinMetrics(), {}, {{"x", "f3_score + 1"}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown metric 'f3_score'"), std::string::npos);
+  auto cycle = MakePlan(BuiltinMetrics(), {}, {{"a", "b + 1"}, {"b", "a * 2"}});
+  ASSERT_FALSE(cycle.ok());
+  EXPECT_NE(cycle.status().message().find("cycle"), std::string::npos);
+  // A parameter left to its default in a formula reads the defaulted output.
+  auto defaulted = MakePlan(BuiltinMetrics(), {}, {{"x", "ece + 0"}});
+  ASSERT_TRUE(defaulted.ok()) << defaulted.status().ToString();
+  EXPECT_EQ(defaulted->formula_inputs.at("ece"), "ece(bins=15)");
+}
+
 TEST(EvaluationTest, UndefinedValuesAreNullWithAReason) {
   Table t =
       StringTable({"label", "pred", "w"}, {{"a", "a", "b"}, {"a", "a", "a"}, {"x", "x", "y"}});
@@ -133,7 +187,7 @@ TEST(EvaluationTest, UndefinedValuesAreNullWithAReason) {
   std::string json = EvaluationResultToJson(*r);
   EXPECT_NE(
       json.find(
-          "\"x\":{\"rows\":2,\"cohen_kappa\":null,\"mcc\":0,\"null_reasons\":{\"cohen_kappa\":"),
+          "\"x\":{\"rows\":2,\"cohen_kappa\":null,\"mcc\":0.0,\"null_reasons\":{\"cohen_kappa\":"),
       std::string::npos)
       << json;
   EXPECT_EQ(json.find("nan"), std::string::npos) << json;

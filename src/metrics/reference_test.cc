@@ -70,14 +70,14 @@ std::vector<ReferenceCase> LoadCases(dom::parser* parser) {
   return cases;
 }
 
-ClassificationEvaluation NewEvaluation(const ReferenceCase& rc) {
+Evaluation NewEvaluation(const ReferenceCase& rc) {
   Plan plan = std::move(MakePlan(BuiltinMetrics(), rc.metrics)).value();
-  ClassificationOptions options;
+  EvaluationOptions options;
   options.label_column = "label";
   options.prediction_column = "pred";
-  options.slice_column = "slice";
+  options.slicings = {{"slice"}};
   options.classes = rc.given_classes;
-  return std::move(ClassificationEvaluation::Make(options, std::move(plan))).value();
+  return std::move(Evaluation::Make(options, std::move(plan))).value();
 }
 
 // Compares every output of one slice with scikit-learn's values, and the key sets.
@@ -136,7 +136,7 @@ TEST(ReferenceTest, MatchesScikitLearn) {
   std::vector<ReferenceCase> cases = LoadCases(&parser);
   ASSERT_EQ(cases.size(), 3u);
   for (const ReferenceCase& rc : cases) {
-    ClassificationEvaluation eval = NewEvaluation(rc);
+    Evaluation eval = NewEvaluation(rc);
     ASSERT_TRUE(eval.Add(rc.rows).ok());
     auto r = eval.Finish();
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -149,12 +149,12 @@ TEST(ReferenceTest, MatchesScikitLearn) {
 TEST(ReferenceTest, MergedShardsEqualOnePassBitForBit) {
   dom::parser parser;
   for (const ReferenceCase& rc : LoadCases(&parser)) {
-    ClassificationEvaluation one_pass = NewEvaluation(rc);
+    Evaluation one_pass = NewEvaluation(rc);
     ASSERT_TRUE(one_pass.Add(rc.rows).ok());
     EvaluationResult expected = std::move(one_pass.Finish()).value();
 
     for (int num_shards : {2, 3, 7}) {
-      std::vector<ClassificationEvaluation> shards;
+      std::vector<Evaluation> shards;
       shards.reserve(static_cast<size_t>(num_shards));
       for (int s = 0; s < num_shards; ++s) shards.push_back(NewEvaluation(rc));
       int64_t n = rc.rows.num_rows();
@@ -169,7 +169,7 @@ TEST(ReferenceTest, MergedShardsEqualOnePassBitForBit) {
           ASSERT_TRUE(shards[i].Merge(shards[i + step]).ok());
         }
       }
-      ClassificationEvaluation& merged = shards.front();
+      Evaluation& merged = shards.front();
       EvaluationResult got = std::move(merged.Finish()).value();
       SCOPED_TRACE(rc.name + " shards=" + std::to_string(num_shards));
       EXPECT_EQ(got.classes, expected.classes);

@@ -12,7 +12,7 @@ void AppendNumber(double v, std::string* out) {
   if (std::isnan(v)) {
     *out += "null";
   } else {
-    *out += table::FormatDouble(v);
+    *out += table::FormatDouble(v, true);  // 1.0, not 1: a number stays a number when read
   }
 }
 

@@ -13,80 +13,17 @@
 #include <string>
 #include <vector>
 
+#include "e2e_util.h"
+
 namespace {
 
+using cairn::test::CliTest;
+using cairn::test::Contains;
+using cairn::test::kData;
+using cairn::test::ParseJson;
+using cairn::test::ReadFile;
+using cairn::test::RunResult;
 namespace fs = std::filesystem;
-
-const std::string kData = std::string(CAIRN_TEST_DATA_DIR) + "/cli/";
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
-    }
-  }
-  return q + "'";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "cairn_cli_test_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string Tmp(const std::string& name) const { return dir_ + "/" + name; }
-
-  // Runs the binary with `args` (each quoted for the shell).
-  RunResult Run(const std::vector<std::string>& args) {
-    std::string cmd = "CAIRN_PROGRESS=0 " + Quote(CAIRN_BINARY);
-    for (const auto& a : args) cmd += " " + Quote(a);
-    std::string err_path = Tmp("stderr.txt");
-    cmd += " 2>" + Quote(err_path) + " </dev/null";
-    RunResult r;
-    std::FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-    int status = ::pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.err = ReadFile(err_path);
-    return r;
-  }
-
-  std::string dir_;
-};
-
-// Parses `json` and fails the test if it is not one valid JSON document.
-simdjson::dom::element ParseJson(simdjson::dom::parser& parser, const std::string& json) {
-  simdjson::dom::element doc;
-  auto error = parser.parse(json).get(doc);
-  EXPECT_EQ(error, simdjson::SUCCESS) << "invalid JSON: " << json;
-  return doc;
-}
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 // ---- exit codes, help, usage ----
 
