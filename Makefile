@@ -12,6 +12,8 @@
 #   make bench-store   the training data store against DuckDB and PostgreSQL (bench/run-store.sh)
 #   make bench-metrics the metric engine (cairn eval run) against scikit-learn
 #                      (bench/run-metrics.sh)
+#   make bench-coco    COCO box evaluation against pycocotools (bench/run-coco.sh; put a local
+#                      pycocotools build on PYTHONPATH, else only cairn is timed)
 #   make format        apply .clang-format to our sources
 #   make format-check  fail on any unformatted source file
 #   make tidy          clang-tidy over src/ (needs a configured release build)
@@ -82,6 +84,10 @@ bench-store: build
 .PHONY: bench-metrics
 bench-metrics: build
 	bench/run-metrics.sh
+
+.PHONY: bench-coco
+bench-coco: build
+	bench/run-coco.sh
 
 format:
 	$(CLANG_FORMAT) -i $(SOURCES)

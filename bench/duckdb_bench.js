@@ -26,17 +26,22 @@ const {createRequire} = require('module');
 
 const root = path.resolve(__dirname, '..');
 
-// The "Metric engine" section of the same file is written by bench/run-metrics.sh between
-// these markers; rewriting the file keeps it.
-const kMetricBegin = '<!-- metric-engine:begin';
-const kMetricEnd = '<!-- metric-engine:end -->';
-function keptMetricSection(file) {
+// Sections of the same file written by other scripts between these markers (the metric
+// engine by bench/run-metrics.sh, COCO by bench/run-coco.sh); rewriting the file keeps them.
+const kKeptSections = [
+  ['<!-- metric-engine:begin', '<!-- metric-engine:end -->'],
+  ['<!-- coco-bbox:begin', '<!-- coco-bbox:end -->'],
+];
+function keptSections(file) {
   if (!fs.existsSync(file)) return '';
   const old = fs.readFileSync(file, 'utf8');
-  const b = old.indexOf(kMetricBegin);
-  const e = old.indexOf(kMetricEnd);
-  if (b === -1 || e < b) return '';
-  return '\n' + old.slice(b, e + kMetricEnd.length) + '\n';
+  let kept = '';
+  for (const [begin, end] of kKeptSections) {
+    const b = old.indexOf(begin);
+    const e = old.indexOf(end);
+    if (b !== -1 && e > b) kept += '\n' + old.slice(b, e + end.length) + '\n';
+  }
+  return kept;
 }
 
 function parseArgs(argv) {
@@ -281,7 +286,7 @@ async function main() {
   lines.push(`come from ${args.rows.toLocaleString('en-US')} rows.`);
   const md = lines.join('\n') + '\n';
   fs.mkdirSync(path.dirname(args.out), {recursive: true});
-  fs.writeFileSync(args.out, md + keptMetricSection(args.out));
+  fs.writeFileSync(args.out, md + keptSections(args.out));
   console.log(md);
 }
 

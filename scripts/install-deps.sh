@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   hyperfine python3
   python3-sklearn  # reference values for the metric tests (tests/metrics/make_reference.py)
+  python3-numpy  # bench/coco_bench.py generates its COCO-sized case with numpy
   time  # /usr/bin/time -v: peak memory in the benchmarks (bench/run-metrics.sh)
 )
 

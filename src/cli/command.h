@@ -50,6 +50,7 @@ struct Command {
 };
 
 /// The commands of each noun, defined in <noun>_commands.cc.
+std::vector<Command> CocoCommands();
 std::vector<Command> DataCommands();
 std::vector<Command> EvalCommands();
 std::vector<Command> EvalOutputCommands();

@@ -434,4 +434,66 @@ TEST_F(CliTest, JsonlNestedKeysAreFlattenedAndRenested) {
   EXPECT_EQ(flat.out, "{\"key\":\"drive1/cam0/000001\",\"tags.night\":false}\n");
 }
 
+// ---- eval coco on tests/metrics/coco (expected numbers and text from pycocotools) ----
+
+TEST_F(CliTest, EvalCocoPrintsPycocotoolsSummaryAndJson) {
+  const std::string dir = std::string(CAIRN_SOURCE_DIR) + "/tests/metrics/coco/crowd/";
+  simdjson::dom::parser parser;
+  auto expected = parser.load(dir + "expected.json").value();
+  std::string summary{std::string_view(expected["summary"])};
+  std::vector<double> stats;
+  for (auto v : simdjson::dom::array(expected["stats"])) stats.push_back(double(v));
+
+  RunResult r = Run({"eval", "coco", "--gt", dir + "gt.json", "--dt", dir + "dt.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, summary.size()), summary);
+  EXPECT_TRUE(Contains(r.out, "person")) << r.out;
+
+  RunResult j = Run({"eval", "coco", "--gt", dir + "gt.json", "--dt", dir + "dt.json", "--json",
+                     "--threads", "2", "--out", Tmp("coco.json")});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(ReadFile(Tmp("coco.json")), j.out);
+  simdjson::dom::parser parser2;
+  auto doc = ParseJson(parser2, j.out);
+  const char* names[] = {"AP",   "AP50",  "AP75",   "AP_small", "AP_medium", "AP_large",
+                         "AR_1", "AR_10", "AR_100", "AR_small", "AR_medium", "AR_large"};
+  for (size_t i = 0; i < 12; ++i) {
+    double v = 0;
+    ASSERT_EQ(doc["stats"][names[i]].get(v), simdjson::SUCCESS) << names[i];
+    EXPECT_EQ(v, stats[i]) << names[i];
+  }
+  EXPECT_EQ(simdjson::dom::array(doc["pr_curves"]["iou=0.50"]["car"]).size(), 101u);
+
+  // --arrays: the full precision and recall arrays, equal to pycocotools' cell for cell.
+  RunResult a =
+      Run({"eval", "coco", "--gt", dir + "gt.json", "--dt", dir + "dt.json", "--json", "--arrays"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  simdjson::dom::parser parser3;
+  auto arrays = ParseJson(parser3, a.out);
+  for (const char* name : {"precision", "recall"}) {
+    std::vector<double> want;
+    std::vector<double> got;
+    for (auto v : simdjson::dom::array(expected[name])) want.push_back(double(v));
+    for (auto v : simdjson::dom::array(arrays[name])) got.push_back(double(v));
+    EXPECT_EQ(got, want) << name;
+  }
+}
+
+TEST_F(CliTest, EvalCocoErrors) {
+  const std::string dir = std::string(CAIRN_SOURCE_DIR) + "/tests/metrics/coco/crowd/";
+  EXPECT_EQ(Run({"eval", "coco", "--gt", dir + "gt.json"}).exit_code, 2);
+  EXPECT_EQ(
+      Run({"eval", "coco", "--gt", dir + "gt.json", "--gt-table", "x.csv", "--dt", dir + "dt.json"})
+          .exit_code,
+      2);
+  std::ofstream(Tmp("dt.json"))
+      << R"([{"image_id": 9, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}])";
+  RunResult r = Run({"eval", "coco", "--gt", dir + "gt.json", "--dt", Tmp("dt.json")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(
+      Contains(r.err, "cairn: error: " + Tmp("dt.json") +
+                          ": detections[0]: image_id 9 is not an image of the ground truth"))
+      << r.err;
+}
+
 }  // namespace
