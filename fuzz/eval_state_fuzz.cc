@@ -29,8 +29,8 @@ std::string Wrap(std::string_view body) {
 }
 
 void Try(std::string_view bytes) {
-  auto eval = cairn::metrics::Evaluation::DeserializeState(bytes, cairn::metrics::BuiltinMetrics(),
-                                                           "fuzz");
+  auto eval =
+      cairn::metrics::Evaluation::DeserializeState(bytes, cairn::metrics::BuiltinMetrics(), "fuzz");
   if (!eval.ok()) return;
   (void)eval->Finish();
   (void)eval->SerializeState();

@@ -377,6 +377,46 @@ struct Evaluation::State {
                                                      int threads) const;
   std::vector<RegressionStats> ComputeRegression(int threads) const;
   Status AddMultilabel(const table::Table& batch, int64_t first_row);
+  // The score columns of `batch`, checked to be numeric.
+  Status FindScoreColumns(const table::Table& batch, std::vector<const Column*>* out) const {
+    for (const std::string& name : options.score_columns) {
+      const Column* c = batch.ColumnByName(name);
+      if (c == nullptr) return Status::NotFound("no score column '" + name + "'");
+      if (c->type().kind != TypeKind::kFloat64 && c->type().kind != TypeKind::kInt64) {
+        return Status::InvalidArgument("score column '" + name + "' must be numeric, not " +
+                                       c->type().ToString());
+      }
+      out->push_back(c);
+    }
+    return Status::Ok();
+  }
+  // Reads row i's scores into `out`; `row` numbers the row in messages. -0.0 becomes 0.0.
+  Status ReadScores(const std::vector<const Column*>& scores, int64_t i, int64_t row,
+                    std::vector<double>* out) const {
+    for (size_t k = 0; k < scores.size(); ++k) {
+      const Column* c = scores[k];
+      if (c->IsNull(i)) {
+        return Status::InvalidArgument(RowText(row) + ": score column '" +
+                                       options.score_columns[k] + "' is null");
+      }
+      double v = c->type().kind == TypeKind::kInt64 ? static_cast<double>(c->Int(i)) : c->Double(i);
+      if (!std::isfinite(v)) {
+        return Status::InvalidArgument(RowText(row) + ": score column '" +
+                                       options.score_columns[k] + "' is " + c->Format(i) +
+                                       " (scores must be finite numbers)");
+      }
+      (*out)[k] = v == 0 ? 0.0 : v;
+    }
+    return Status::Ok();
+  }
+  // Keeps row i's scores and slices in the per-row store.
+  void StoreRow(const std::vector<double>& scores, const std::vector<std::vector<int>>& slice_ids,
+                int64_t i) {
+    for (size_t k = 0; k < scores.size(); ++k) row_scores[k].push_back(scores[k]);
+    for (size_t sl = 0; sl < slicings.size(); ++sl) {
+      row_slice[sl].push_back(static_cast<uint32_t>(slice_ids[sl][static_cast<size_t>(i)]));
+    }
+  }
   size_t StoredRows() const {
     return options.task == Task::kMultilabel ? row_label_mask.size() : row_label.size();
   }
@@ -589,15 +629,7 @@ Status Evaluation::State::AddClassification(const table::Table& batch, int64_t f
     }
   }
   std::vector<const Column*> scores;
-  for (const std::string& name : options.score_columns) {
-    const Column* c = batch.ColumnByName(name);
-    if (c == nullptr) return Status::NotFound("no score column '" + name + "'");
-    if (c->type().kind != TypeKind::kFloat64 && c->type().kind != TypeKind::kInt64) {
-      return Status::InvalidArgument("score column '" + name + "' must be numeric, not " +
-                                     c->type().ToString());
-    }
-    scores.push_back(c);
-  }
+  CAIRN_RETURN_IF_ERROR(FindScoreColumns(batch, &scores));
   for (const Column* c : {label, pred}) {
     if (c == nullptr) continue;
     const std::string& name = c == label ? options.label_column : options.prediction_column;
@@ -628,20 +660,7 @@ Status Evaluation::State::AddClassification(const table::Table& batch, int64_t f
             (c == label ? options.label_column : options.prediction_column) + "' is null");
       }
     }
-    for (size_t k = 0; k < scores.size(); ++k) {
-      const Column* c = scores[k];
-      if (c->IsNull(i)) {
-        return Status::InvalidArgument(RowText(row) + ": score column '" +
-                                       options.score_columns[k] + "' is null");
-      }
-      double v = c->type().kind == TypeKind::kInt64 ? static_cast<double>(c->Int(i)) : c->Double(i);
-      if (!std::isfinite(v)) {
-        return Status::InvalidArgument(RowText(row) + ": score column '" +
-                                       options.score_columns[k] + "' is " + c->Format(i) +
-                                       " (scores must be finite numbers)");
-      }
-      row_scores_buf[k] = v == 0 ? 0.0 : v;  // -0.0 counts as 0.0
-    }
+    CAIRN_RETURN_IF_ERROR(ReadScores(scores, i, row, &row_scores_buf));
     int t = class_of(label, i);
     int p = 0;
     if (pred != nullptr) {
@@ -672,10 +691,7 @@ Status Evaluation::State::AddClassification(const table::Table& batch, int64_t f
     }
     if (needs_rows) {
       row_label.push_back(t);
-      for (size_t k = 0; k < scores.size(); ++k) row_scores[k].push_back(row_scores_buf[k]);
-      for (size_t s = 0; s < slicings.size(); ++s) {
-        row_slice[s].push_back(static_cast<uint32_t>(slice_ids[s][static_cast<size_t>(i)]));
-      }
+      StoreRow(row_scores_buf, slice_ids, i);
     }
   }
   return Status::Ok();
@@ -750,17 +766,7 @@ Status Evaluation::State::AddMultilabel(const table::Table& batch, int64_t first
   CAIRN_RETURN_IF_ERROR(find(options.label_columns, "label", &labels));
   CAIRN_RETURN_IF_ERROR(find(options.prediction_columns, "prediction", &preds));
   std::vector<const Column*> scores;
-  if (needs_rows) {
-    for (const std::string& name : options.score_columns) {
-      const Column* c = batch.ColumnByName(name);
-      if (c == nullptr) return Status::NotFound("no score column '" + name + "'");
-      if (c->type().kind != TypeKind::kFloat64 && c->type().kind != TypeKind::kInt64) {
-        return Status::InvalidArgument("score column '" + name + "' must be numeric, not " +
-                                       c->type().ToString());
-      }
-      scores.push_back(c);
-    }
-  }
+  if (needs_rows) CAIRN_RETURN_IF_ERROR(FindScoreColumns(batch, &scores));
   std::vector<std::vector<int>> slice_ids;
   CAIRN_RETURN_IF_ERROR(ResolveSlices(batch, &slice_ids));
   bool counts = plan.Needs(Intermediate::kMultilabel);
@@ -793,21 +799,7 @@ Status Evaluation::State::AddMultilabel(const table::Table& batch, int64_t first
         row[static_cast<size_t>(j)] += per_class[c][static_cast<size_t>(j)];
     }
     std::vector<double> row_scores_buf(scores.size());
-    for (size_t c = 0; c < scores.size(); ++c) {
-      const Column* col = scores[c];
-      if (col->IsNull(i)) {
-        return Status::InvalidArgument(RowText(first_row + i + 1) + ": score column '" +
-                                       options.score_columns[c] + "' is null");
-      }
-      double v =
-          col->type().kind == TypeKind::kInt64 ? static_cast<double>(col->Int(i)) : col->Double(i);
-      if (!std::isfinite(v)) {
-        return Status::InvalidArgument(RowText(first_row + i + 1) + ": score column '" +
-                                       options.score_columns[c] + "' is " + col->Format(i) +
-                                       " (scores must be finite numbers)");
-      }
-      row_scores_buf[c] = v == 0 ? 0.0 : v;
-    }
+    CAIRN_RETURN_IF_ERROR(ReadScores(scores, i, first_row + i + 1, &row_scores_buf));
     auto count = [&](SliceState* st) {
       ++st->rows;
       if (!counts) return;
@@ -831,10 +823,7 @@ Status Evaluation::State::AddMultilabel(const table::Table& batch, int64_t first
     }
     if (needs_rows) {
       row_label_mask.push_back(mask);
-      for (size_t c = 0; c < scores.size(); ++c) row_scores[c].push_back(row_scores_buf[c]);
-      for (size_t sl = 0; sl < slicings.size(); ++sl) {
-        row_slice[sl].push_back(static_cast<uint32_t>(slice_ids[sl][static_cast<size_t>(i)]));
-      }
+      StoreRow(row_scores_buf, slice_ids, i);
     }
   }
   return Status::Ok();

@@ -60,6 +60,11 @@ class CliTest : public ::testing::Test {
   RunResult Run(const std::vector<std::string>& args) {
     std::string cmd = "CAIRN_PROGRESS=0 " + Quote(CAIRN_BINARY);
     for (const auto& a : args) cmd += " " + Quote(a);
+    return Shell(cmd);
+  }
+
+  // Runs a shell command line, capturing standard output, standard error and exit code.
+  RunResult Shell(std::string cmd) {
     std::string err_path = Tmp("stderr.txt");
     cmd += " 2>" + Quote(err_path) + " </dev/null";
     RunResult r;

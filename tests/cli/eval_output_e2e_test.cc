@@ -14,42 +14,20 @@
 #include <string>
 #include <vector>
 
+#include "e2e_util.h"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
-    }
-  }
-  return q + "'";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using cairn::test::CliTest;
+using cairn::test::Contains;
+using cairn::test::Quote;
+using cairn::test::ReadFile;
+using cairn::test::RunResult;
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
-}
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 // A baseline and a candidate, written by hand. Candidate against baseline: accuracy 0.8 ->
@@ -98,38 +76,12 @@ if c.stack:
 print('ok')
 )";
 
-class EvalOutputTest : public ::testing::Test {
+class EvalOutputTest : public CliTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "cairn_eval_output_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    CliTest::SetUp();
     WriteFile(Tmp("base.json"), kBaseline);
     WriteFile(Tmp("cand.json"), kCandidate);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string Tmp(const std::string& name) const { return dir_ + "/" + name; }
-
-  RunResult Shell(const std::string& cmd_line) {
-    std::string err_path = Tmp("stderr.txt");
-    std::string cmd = cmd_line + " 2>" + Quote(err_path) + " </dev/null";
-    RunResult r;
-    std::FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-    int status = ::pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.err = ReadFile(err_path);
-    return r;
-  }
-
-  RunResult Run(const std::vector<std::string>& args) {
-    std::string cmd = "CAIRN_PROGRESS=0 " + Quote(CAIRN_BINARY);
-    for (const auto& a : args) cmd += " " + Quote(a);
-    return Shell(cmd);
   }
 
   // "ok", or what Python's html.parser found wrong; skips the test without python3.
@@ -140,8 +92,6 @@ class EvalOutputTest : public ::testing::Test {
     RunResult r = Shell(Quote(python) + " " + Quote(Tmp("check_html.py")) + " " + Quote(path));
     return r.exit_code == 0 ? "ok" : r.err + r.out;
   }
-
-  std::string dir_;
 };
 
 TEST_F(EvalOutputTest, ReportWritesAWellFormedPageAndALongTable) {
