@@ -336,6 +336,18 @@ int RunEvalMetrics(const Invocation& inv) {
   return kExitOk;
 }
 
+// The flags of the commands that produce a result: where it goes, and plugins.
+void AddOutputFlags(Command* command) {
+  command->flags.push_back({"out", 0, true, false, "FILE", "write the JSON result to FILE"});
+  command->flags.push_back(
+      {"html", 0, true, false, "FILE", "write a self-contained HTML report to FILE"});
+  command->flags.push_back({"table", 0, true, false, "FILE",
+                            "write the long table (slice, metric, value) to FILE (.parquet, "
+                            ".csv or .jsonl)"});
+  command->flags.push_back(
+      {"plugin", 0, true, true, "LIB", "load metrics from a plugin library; repeats"});
+}
+
 }  // namespace
 
 std::vector<Command> EvalCommands() {
@@ -356,7 +368,7 @@ std::vector<Command> EvalCommands() {
        "--state-out saves the partial state for `cairn eval merge`.",
        {{"spec", 0, true, false, "FILE", "evaluation spec (YAML); flags override it"},
         {"input", 0, true, true, "FILE", "predictions table (CSV, JSON Lines or Parquet); repeats"},
-        {"task", 0, true, false, "TASK", "binary, multiclass (default) or regression"},
+        {"task", 0, true, false, "TASK", "binary, multiclass (default), multilabel or regression"},
         {"label", 0, true, false, "COL", "column of true classes (or values, for regression)"},
         {"pred", 0, true, false, "COL", "column of predicted classes (or values)"},
         {"scores", 0, true, false, "COLS",
@@ -369,14 +381,9 @@ std::vector<Command> EvalCommands() {
         {"by", 0, true, true, "COL[,COL]", "also evaluate each slice of one or two columns"},
         {"threads", 0, true, false, "N", "threads (default: all cores)"},
         {"shard", 0, true, false, "I/N", "evaluate only shard I of N (1-based)"},
-        {"state-out", 0, true, false, "FILE", "save the mergeable partial state to FILE"},
-        {"out", 0, true, false, "FILE", "write the JSON result to FILE"},
-        {"html", 0, true, false, "FILE", "write a self-contained HTML report to FILE"},
-        {"table", 0, true, false, "FILE",
-         "write the long table (slice, metric, value) to FILE "
-         "(.parquet, .csv or .jsonl)"},
-        {"plugin", 0, true, true, "LIB", "load metrics from a plugin library; repeats"}},
+        {"state-out", 0, true, false, "FILE", "save the mergeable partial state to FILE"}},
        RunEvalRun});
+  AddOutputFlags(&commands.back());
   commands.push_back(
       {"eval",
        "merge",
@@ -384,14 +391,9 @@ std::vector<Command> EvalCommands() {
        "STATE...",
        "The result equals that of one pass over all the shards' rows, bit for bit. The states "
        "must come from the same metrics, columns, classes and slicings.",
-       {{"state-out", 0, true, false, "FILE", "also save the merged state to FILE"},
-        {"out", 0, true, false, "FILE", "write the JSON result to FILE"},
-        {"html", 0, true, false, "FILE", "write a self-contained HTML report to FILE"},
-        {"table", 0, true, false, "FILE",
-         "write the long table (slice, metric, value) to FILE "
-         "(.parquet, .csv or .jsonl)"},
-        {"plugin", 0, true, true, "LIB", "load metrics from a plugin library; repeats"}},
+       {{"state-out", 0, true, false, "FILE", "also save the merged state to FILE"}},
        RunEvalMerge});
+  AddOutputFlags(&commands.back());
   commands.push_back(
       {"eval",
        "metrics",

@@ -13,6 +13,7 @@
 
 #include "metrics/evaluation.h"
 #include "metrics/metric.h"
+#include "metrics/test_util.h"
 
 namespace cairn::metrics {
 namespace {
@@ -163,12 +164,7 @@ TEST(ReferenceTest, MergedShardsEqualOnePassBitForBit) {
         table::Table part = rc.rows.Slice(start, std::min(batch, n - start));
         ASSERT_TRUE(shards[static_cast<size_t>((k * 5) % num_shards)].Add(part).ok());
       }
-      // A merge tree: shard i takes shard i + step, for step = 1, 2, 4, ...
-      for (size_t step = 1; step < shards.size(); step *= 2) {
-        for (size_t i = 0; i + step < shards.size(); i += 2 * step) {
-          ASSERT_TRUE(shards[i].Merge(shards[i + step]).ok());
-        }
-      }
+      ASSERT_TRUE(MergeTree(&shards).ok());
       Evaluation& merged = shards.front();
       EvaluationResult got = std::move(merged.Finish()).value();
       SCOPED_TRACE(rc.name + " shards=" + std::to_string(num_shards));

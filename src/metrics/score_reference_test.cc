@@ -14,6 +14,7 @@
 
 #include "metrics/evaluation.h"
 #include "metrics/metric.h"
+#include "metrics/test_util.h"
 
 namespace cairn::metrics {
 namespace {
@@ -232,11 +233,7 @@ TEST(ScoreReferenceTest, ShardsAndThreadsGiveBitIdenticalResults) {
         ASSERT_TRUE(restored.ok()) << restored.status().ToString();
         shard = std::move(*restored);
       }
-      for (size_t step = 1; step < shards.size(); step *= 2) {
-        for (size_t i = 0; i + step < shards.size(); i += 2 * step) {
-          ASSERT_TRUE(shards[i].Merge(shards[i + step]).ok());
-        }
-      }
+      ASSERT_TRUE(MergeTree(&shards).ok());
       EXPECT_EQ(EvaluationResultToJson(shards.front().Finish().value()), expected)
           << sc.name << " shards=" << num_shards;
     }
