@@ -255,13 +255,14 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
   ASSERT_NE(conn, nullptr);
   auto version = SchemaVersion(*conn);
   ASSERT_TRUE(version.ok()) << version.status().ToString();
-  EXPECT_EQ(*version, 2);
+  EXPECT_EQ(*version, 3);
   auto recorded = conn->Query("SELECT version, name FROM schema_migrations ORDER BY version");
   ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
-  ASSERT_EQ(recorded->rows.size(), 2u);
+  ASSERT_EQ(recorded->rows.size(), 3u);
   EXPECT_EQ(recorded->rows[0], (Row{Value::Int64(1), Value::Text("datasets_commits_snapshots")}));
   EXPECT_EQ(recorded->rows[1],
             (Row{Value::Int64(2), Value::Text("ingest_summaries_tags_snapshot_splits")}));
+  EXPECT_EQ(recorded->rows[2], (Row{Value::Int64(3), Value::Text("runs_params_metrics_tags")}));
 
   // The schema is usable as documented, foreign keys included; v2's columns have defaults.
   ASSERT_TRUE(conn->Execute("INSERT INTO datasets (name, description, created_at) VALUES (?, ?, ?)",
@@ -286,6 +287,31 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
                 .status()
                 .code(),
             StatusCode::kInvalidArgument);
+
+  // v3: a run may name an existing snapshot or none; params are unique per run and key;
+  // metric rows may repeat a step; the status is one of three words.
+  ASSERT_TRUE(conn->Execute("INSERT INTO runs (id, name, status, snapshot_id, created_at) "
+                            "VALUES ('r1', 'a', 'running', 's1', 4)")
+                  .ok());
+  ASSERT_TRUE(
+      conn->Execute("INSERT INTO runs (id, status, created_at) VALUES ('r2', 'failed', 5)").ok());
+  EXPECT_EQ(conn->Execute("INSERT INTO runs (id, status, snapshot_id, created_at) "
+                          "VALUES ('r3', 'running', 'no_such_snapshot', 6)")
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_FALSE(
+      conn->Execute("INSERT INTO runs (id, status, created_at) VALUES ('r4', 'paused', 7)").ok());
+  ASSERT_TRUE(conn->Execute("INSERT INTO run_params VALUES ('r1', 'lr', '0.01', 'float64')").ok());
+  EXPECT_EQ(conn->Execute("INSERT INTO run_params VALUES ('r1', 'lr', '0.02', 'float64')")
+                .status()
+                .code(),
+            StatusCode::kAlreadyExists);
+  ASSERT_TRUE(conn->Execute("INSERT INTO run_metrics VALUES ('r1', 'loss', 1, 0.5, 8)").ok());
+  ASSERT_TRUE(conn->Execute("INSERT INTO run_metrics VALUES ('r1', 'loss', 1, 0.25, 9)").ok());
+  ASSERT_TRUE(conn->Execute("INSERT INTO run_tags VALUES ('r1', 'team', 'perception')").ok());
+  EXPECT_EQ(Scalar(*conn, "SELECT SUM(value) FROM run_metrics WHERE run_id = 'r1'"),
+            Value::Double(0.75));
 }
 
 TEST_P(ConformanceTest, ReopeningAnUpToDateCatalogChangesNothing) {
@@ -298,7 +324,7 @@ TEST_P(ConformanceTest, ReopeningAnUpToDateCatalogChangesNothing) {
   }
   auto conn = MustConnect(uri_, true);
   ASSERT_NE(conn, nullptr);
-  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM schema_migrations"), Value::Int64(2));
+  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM schema_migrations"), Value::Int64(3));
   EXPECT_EQ(Scalar(*conn, "SELECT applied_at FROM schema_migrations WHERE version = 1"),
             applied_at);
 }

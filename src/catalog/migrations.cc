@@ -75,6 +75,46 @@ CREATE TABLE snapshot_splits (
 );
 )sql";
 
+// Schema v3: run tracking. A run's id is 128 random bits in hex; its environment is a JSON
+// object. Params are set once per key (their text and inferred type); metrics are an
+// append-only series of (key, step, value); tags may be overwritten.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE runs (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')),
+  snapshot_id TEXT REFERENCES snapshots (id),
+  created_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  exit_code BIGINT,
+  host TEXT NOT NULL DEFAULT '',
+  pid BIGINT NOT NULL DEFAULT 0,
+  environment TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX runs_by_created_at ON runs (created_at);
+CREATE TABLE run_params (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  type TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE run_metrics (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  key TEXT NOT NULL,
+  step BIGINT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  logged_at BIGINT NOT NULL
+);
+CREATE INDEX run_metrics_by_key_step ON run_metrics (run_id, key, step);
+CREATE TABLE run_tags (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+)sql";
+
 constexpr std::string_view kCreateSchemaMigrations =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -140,6 +180,7 @@ const std::vector<Migration>& CoreMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "datasets_commits_snapshots", kSchemaV1},
       {2, "ingest_summaries_tags_snapshot_splits", kSchemaV2},
+      {3, "runs_params_metrics_tags", kSchemaV3},
   };
   return kMigrations;
 }
