@@ -52,7 +52,7 @@ std::string HostName() {
 }
 
 bool ProcessExists(int64_t pid) {
-  if (pid <= 0) return true;  // unknown: never call it gone
+  if (pid <= 0) return true;  // no process is watched
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
@@ -190,8 +190,10 @@ Status InsertParams(Connection& c, const std::string& run_id, const std::vector<
     CAIRN_RETURN_IF_ERROR(CheckKey("param", key));
     auto [it, inserted] = wanted.emplace(key, value);
     if (!inserted && it->second != value) {
-      return Status::InvalidArgument("param '" + key + "' given twice, as '" + it->second +
-                                     "' and '" + value + "'");
+      std::string msg = "param '" + key;
+      msg += "' given twice, as '" + it->second;
+      msg += "' and '" + value + "'";
+      return Status::InvalidArgument(std::move(msg));
     }
   }
   for (const auto& [key, value] : wanted) {
@@ -200,9 +202,11 @@ Status InsertParams(Connection& c, const std::string& run_id, const std::vector<
                                    {Value::Text(run_id), Value::Text(key)}));
     if (!existing.rows.empty()) {
       if (existing.rows[0][0].bytes() == value) continue;
-      return Status::InvalidArgument("run " + run_id.substr(0, 12) + ": param '" + key +
-                                     "' is already '" + existing.rows[0][0].bytes() +
-                                     "'; params cannot change (got '" + value + "')");
+      std::string msg = "run " + run_id.substr(0, 12);
+      msg += ": param '" + key;
+      msg += "' is already '" + existing.rows[0][0].bytes();
+      msg += "'; params cannot change (got '" + value + "')";
+      return Status::InvalidArgument(std::move(msg));
     }
     CAIRN_RETURN_IF_ERROR(
         c.Execute("INSERT INTO run_params (run_id, key, value, type) VALUES (?, ?, ?, ?)",
@@ -396,7 +400,7 @@ Result<RunInfo> StartRun(data::Workspace& ws, const StartOptions& options) {
   }
   for (const auto& kv : options.tags) CAIRN_RETURN_IF_ERROR(CheckKey("tag", kv.first));
   run.host = HostName();
-  run.pid = options.pid != 0 ? options.pid : static_cast<int64_t>(getpid());
+  run.pid = options.pid == 0 ? static_cast<int64_t>(getpid()) : std::max<int64_t>(options.pid, 0);
   if (options.capture_environment) run.environment = CaptureEnvironment(options.dir);
   run.created_at = NowMicros();
   Status inserted = catalog::RunInTransaction(ws.catalog(), [&](Connection& c) -> Status {

@@ -64,7 +64,7 @@ struct RunInfo {
   std::optional<int64_t> ended_at;
   std::optional<int64_t> exit_code;
   std::string host;
-  int64_t pid = 0;
+  int64_t pid = 0;  // 0: no process is watched
   /// What StartRun captured (see CaptureEnvironment), sorted by key.
   std::vector<KeyValue> environment;
   std::vector<Param> params;         // sorted by key
@@ -87,8 +87,9 @@ struct StartOptions {
   std::string snapshot;
   std::vector<KeyValue> params;
   std::vector<KeyValue> tags;
-  /// The process the run belongs to; 0: the calling process. A running run whose process is
-  /// gone from this host is shown as failed.
+  /// The process the run belongs to: 0 for the calling process, negative for none. A running
+  /// run whose process is gone from this host is shown as failed; a run without a process
+  /// stays running until EndRun.
   int64_t pid = 0;
   /// Whether to capture the environment (tests turn it off for speed).
   bool capture_environment = true;

@@ -240,6 +240,11 @@ TEST_F(TrackTest, StaleRunningRunsAreMarkedFailed) {
   EXPECT_EQ(dead->status, RunStatus::kFailed);
   EXPECT_TRUE(dead->ended_at.has_value());
   const std::string alive = Start("alive");
+  StartOptions unwatched = Quick("unwatched");
+  unwatched.pid = -1;
+  auto none = StartRun(ws(), unwatched);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->pid, 0);
   o.name = "elsewhere";
   auto other = StartRun(ws(), o);
   ASSERT_TRUE(other.ok());
@@ -249,7 +254,7 @@ TEST_F(TrackTest, StaleRunningRunsAreMarkedFailed) {
                   .ok());
   auto list = ListRuns(ws(), {"status = 'running'", "name", 0});
   ASSERT_TRUE(list.ok()) << list.status().ToString();
-  EXPECT_EQ(Ids(*list), (std::vector<std::string>{alive, other->id}));
+  EXPECT_EQ(Ids(*list), (std::vector<std::string>{alive, other->id, none->id}));
   auto stored = ws().catalog().Query("SELECT status FROM runs WHERE id = ?",
                                      {catalog::Value::Text(dead->id)});
   ASSERT_TRUE(stored.ok());
