@@ -115,6 +115,11 @@ void RunJson(const track::RunInfo& r, JsonWriter* j) {
   j->EndObject();
 }
 
+// "  key = value\n".
+void AppendPair(const std::string& key, const std::string& value, std::string* out) {
+  out->append("  ").append(key).append(" = ").append(value).append("\n");
+}
+
 std::string RunText(const track::RunInfo& r) {
   std::string s = "run " + r.id + "\n";
   s += "  name:     " + r.name + "\n";
@@ -126,11 +131,11 @@ std::string RunText(const track::RunInfo& r) {
   s += "  host:     " + r.host + " (pid " + std::to_string(r.pid) + ")\n";
   if (!r.params.empty()) {
     s += "params:\n";
-    for (const auto& p : r.params) s += "  " + p.key + " = " + p.value + "\n";
+    for (const auto& p : r.params) AppendPair(p.key, p.value, &s);
   }
   if (!r.tags.empty()) {
     s += "tags:\n";
-    for (const auto& [k, v] : r.tags) s += "  " + k + " = " + v + "\n";
+    for (const auto& [k, v] : r.tags) AppendPair(k, v, &s);
   }
   if (!r.metrics.empty()) {
     s += "metrics (latest at the highest step):\n";
@@ -150,7 +155,7 @@ std::string RunText(const track::RunInfo& r) {
   }
   if (!r.environment.empty()) {
     s += "environment:\n";
-    for (const auto& [k, v] : r.environment) s += "  " + k + " = " + v + "\n";
+    for (const auto& [k, v] : r.environment) AppendPair(k, v, &s);
   }
   return s;
 }
