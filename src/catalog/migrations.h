@@ -24,8 +24,10 @@ struct Migration {
   std::string_view sql;
 };
 
-/// The migrations of cairn's own schema, in version order (schema v1: datasets, commits,
-/// commit_segments, snapshots; see docs/catalog.md). The list lives for the whole program.
+/// The migrations of cairn's own schema, in version order (v1: datasets, commits,
+/// commit_segments, snapshots; v2: commit summaries, dataset tags, snapshot splits; v3: runs,
+/// their params, metric series and tags; see docs/catalog.md). The list lives for the whole
+/// program.
 const std::vector<Migration>& CoreMigrations();
 
 /// The advisory lock key that serializes migrations on PostgreSQL.
