@@ -198,13 +198,17 @@ int RunEvalRun(const Invocation& inv) {
       options.score_columns = std::move(*list);
     }
   }
-  if (!pattern.empty()) {
-    // A pattern: the classes and their columns come from the first input's columns.
+  // Column patterns (p_{class}, and y_{class} for multilabel) are matched against the first
+  // input's schema, read once.
+  std::optional<table::Schema> schema;
+  if (!pattern.empty() || options.task == metrics::Task::kMultilabel) {
     auto reader = table::OpenTableReader(inputs[0]);
     if (!reader.ok()) return inv.Fail(reader.status().WithPrefix(inputs[0]));
+    schema = (*reader)->schema();
+  }
+  if (!pattern.empty()) {
     std::vector<std::string> classes;
-    Status s =
-        metrics::ExpandScorePattern(pattern, (*reader)->schema(), &classes, &options.score_columns);
+    Status s = metrics::ExpandScorePattern(pattern, *schema, &classes, &options.score_columns);
     if (!s.ok()) return inv.Fail(s.WithPrefix(inputs[0]));
     if (options.classes.empty()) {
       options.classes = classes;
@@ -215,8 +219,6 @@ int RunEvalRun(const Invocation& inv) {
   }
   if (options.task == metrics::Task::kMultilabel) {
     // Labels and predictions are one column per class, named by patterns such as y_{class}.
-    auto reader = table::OpenTableReader(inputs[0]);
-    if (!reader.ok()) return inv.Fail(reader.status().WithPrefix(inputs[0]));
     for (auto [column_pattern, out] :
          {std::pair{options.label_column, &options.label_columns},
           std::pair{options.prediction_column, &options.prediction_columns}}) {
@@ -227,7 +229,7 @@ int RunEvalRun(const Invocation& inv) {
             "such as 'y_{class}'");
       }
       std::vector<std::string> classes;
-      Status s = metrics::ExpandScorePattern(column_pattern, (*reader)->schema(), &classes, out);
+      Status s = metrics::ExpandScorePattern(column_pattern, *schema, &classes, out);
       if (!s.ok()) return inv.Fail(s.WithPrefix(inputs[0]));
       if (options.classes.empty()) {
         options.classes = classes;

@@ -147,7 +147,6 @@ Status EvaluateFiles(const EvaluateFilesOptions& options, Evaluation* eval,
   std::vector<Evaluation> extra;
   for (int t = 1; t < threads; ++t) {
     CAIRN_ASSIGN_OR_RETURN(Evaluation e, Evaluation::Make(eval->options(), eval->plan()));
-    e.set_requests(eval->requests());
     extra.push_back(std::move(e));
   }
   Progress progress("evaluate", 0, "rows");

@@ -273,7 +273,6 @@ struct Evaluation::State {
 
   EvaluationOptions options;
   Plan plan;
-  std::vector<std::string> requests;
   bool classification = true;
   bool needs_confusion = false;
   bool needs_rows = false;         // keep per-row labels/scores/values
@@ -375,7 +374,7 @@ struct Evaluation::State {
   std::vector<RankingStats> ComputeRankings(const std::vector<int>& new_index, int threads) const;
   std::vector<ProbabilityStats> ComputeProbabilities(const std::vector<int>& new_index,
                                                      int threads) const;
-  std::vector<RegressionStats> ComputeRegression(int threads) const;
+  std::vector<RegressionStats> ComputeRegression() const;
   Status AddMultilabel(const table::Table& batch, int64_t first_row);
   // The score columns of `batch`, checked to be numeric.
   Status FindScoreColumns(const table::Table& batch, std::vector<const Column*>* out) const {
@@ -434,10 +433,7 @@ Evaluation::~Evaluation() = default;
 int64_t Evaluation::rows() const { return s_->overall.rows; }
 const EvaluationOptions& Evaluation::options() const { return s_->options; }
 const Plan& Evaluation::plan() const { return s_->plan; }
-const std::vector<std::string>& Evaluation::requests() const { return s_->requests; }
-void Evaluation::set_requests(std::vector<std::string> requests) {
-  s_->requests = std::move(requests);
-}
+const std::vector<std::string>& Evaluation::requests() const { return s_->plan.requests; }
 
 Result<Evaluation> Evaluation::Make(EvaluationOptions options, Plan plan) {
   auto s = std::make_unique<State>();
@@ -567,7 +563,6 @@ Result<Evaluation> Evaluation::Make(EvaluationOptions options, Plan plan) {
   s->needs_confusion = plan.Needs(Intermediate::kConfusionMatrix);
   s->needs_rows = needs_scores || regression;
   if (needs_scores) s->row_scores.resize(options.score_columns.size());
-  s->requests = plan.requests;
   s->options = std::move(options);
   s->plan = std::move(plan);
   for (const std::string& c : s->options.classes) {
@@ -849,7 +844,7 @@ Status Evaluation::Merge(const Evaluation& other_eval) {
     return Status::InvalidArgument(
         "cannot merge evaluations of different tasks, columns, classes or slicings");
   }
-  if (a.requests != b.requests || a.plan.formula_texts != b.plan.formula_texts) {
+  if (a.plan.requests != b.plan.requests || a.plan.formula_texts != b.plan.formula_texts) {
     return Status::InvalidArgument("cannot merge evaluations of different metrics");
   }
   if (b.label_kind != State::LabelKind::kUnknown) {
@@ -1191,7 +1186,7 @@ std::vector<ProbabilityStats> Evaluation::State::ComputeProbabilities(
   return out;
 }
 
-std::vector<RegressionStats> Evaluation::State::ComputeRegression(int threads) const {
+std::vector<RegressionStats> Evaluation::State::ComputeRegression() const {
   int groups = NumGroups();
   std::vector<int> bases = GroupBases();
   size_t n = row_value.size();
@@ -1239,7 +1234,6 @@ std::vector<RegressionStats> Evaluation::State::ComputeRegression(int threads) c
       error_deviation[static_cast<size_t>(g)].Add(de * de);
     });
   }
-  (void)threads;
   // Medians: one ascending order of the absolute errors, walked once for every group.
   std::vector<uint32_t> order = OrderAscending(abs_errors.data(), static_cast<uint32_t>(n));
   std::vector<int64_t> seen(static_cast<size_t>(groups));
@@ -1321,7 +1315,7 @@ Result<EvaluationResult> Evaluation::Finish() const {
   if (s.plan.Needs(Intermediate::kProbability)) {
     probabilities = s.ComputeProbabilities(new_index, threads);
   }
-  if (s.plan.Needs(Intermediate::kRegression)) regression = s.ComputeRegression(threads);
+  if (s.plan.Needs(Intermediate::kRegression)) regression = s.ComputeRegression();
 
   auto outputs = [&](const SliceState& state, int group) -> Result<MetricOutputs> {
     ConfusionMatrix confusion;
@@ -1526,7 +1520,7 @@ std::string Evaluation::SerializeState() const {
   w.Put<double>(s.options.threshold);
   w.Put<uint64_t>(s.options.slicings.size());
   for (const auto& slicing : s.options.slicings) w.PutStrings(slicing);
-  w.PutStrings(s.requests);
+  w.PutStrings(s.plan.requests);
   w.Put<uint64_t>(s.plan.formula_texts.size());
   for (const auto& [name, text] : s.plan.formula_texts) {
     w.PutString(name);
@@ -1634,7 +1628,6 @@ Result<Evaluation> Evaluation::DeserializeState(std::string_view bytes,
   if (!made.ok()) return made.status().WithPrefix(std::string(source));
   Evaluation eval = std::move(*made);
   State& s = *eval.s_;
-  s.requests = requests;
   uint8_t label_kind = 0;
   std::vector<std::string> class_names;
   if (!r.Get(&label_kind) || label_kind > static_cast<uint8_t>(State::LabelKind::kString) ||

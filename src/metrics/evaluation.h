@@ -116,7 +116,6 @@ class Evaluation {
                                              std::string_view source);
   /// The metric requests the plan was made from (saved with the state).
   const std::vector<std::string>& requests() const;
-  void set_requests(std::vector<std::string> requests);
 
  private:
   struct State;

@@ -48,12 +48,11 @@ void SortPairs(std::vector<uint64_t>& k, std::vector<uint32_t>& idx) {
   }
 }
 
-std::vector<uint32_t> Order(const double* keys, uint32_t n, bool descending) {
+std::vector<uint32_t> Order(const double* keys, uint32_t n) {
   std::vector<uint64_t> k(n);
   std::vector<uint32_t> idx(n);
   for (uint32_t i = 0; i < n; ++i) {
-    uint64_t v = OrderedBits(keys[i]);
-    k[i] = descending ? ~v : v;
+    k[i] = OrderedBits(keys[i]);
     idx[i] = i;
   }
   SortPairs(k, idx);
@@ -70,12 +69,6 @@ std::vector<uint64_t> SortDescendingWithPayload(const double* keys,
   return k;
 }
 
-std::vector<uint32_t> OrderDescending(const double* keys, uint32_t n) {
-  return Order(keys, n, true);
-}
-
-std::vector<uint32_t> OrderAscending(const double* keys, uint32_t n) {
-  return Order(keys, n, false);
-}
+std::vector<uint32_t> OrderAscending(const double* keys, uint32_t n) { return Order(keys, n); }
 
 }  // namespace cairn::metrics
