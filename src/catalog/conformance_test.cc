@@ -255,14 +255,15 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
   ASSERT_NE(conn, nullptr);
   auto version = SchemaVersion(*conn);
   ASSERT_TRUE(version.ok()) << version.status().ToString();
-  EXPECT_EQ(*version, 3);
+  EXPECT_EQ(*version, 4);
   auto recorded = conn->Query("SELECT version, name FROM schema_migrations ORDER BY version");
   ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
-  ASSERT_EQ(recorded->rows.size(), 3u);
+  ASSERT_EQ(recorded->rows.size(), 4u);
   EXPECT_EQ(recorded->rows[0], (Row{Value::Int64(1), Value::Text("datasets_commits_snapshots")}));
   EXPECT_EQ(recorded->rows[1],
             (Row{Value::Int64(2), Value::Text("ingest_summaries_tags_snapshot_splits")}));
   EXPECT_EQ(recorded->rows[2], (Row{Value::Int64(3), Value::Text("runs_params_metrics_tags")}));
+  EXPECT_EQ(recorded->rows[3], (Row{Value::Int64(4), Value::Text("artifacts_model_registry")}));
 
   // The schema is usable as documented, foreign keys included; v2's columns have defaults.
   ASSERT_TRUE(conn->Execute("INSERT INTO datasets (name, description, created_at) VALUES (?, ?, ?)",
@@ -312,6 +313,46 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
   ASSERT_TRUE(conn->Execute("INSERT INTO run_tags VALUES ('r1', 'team', 'perception')").ok());
   EXPECT_EQ(Scalar(*conn, "SELECT SUM(value) FROM run_metrics WHERE run_id = 'r1'"),
             Value::Double(0.75));
+
+  // v4: an artifact names one blob per run and name; a model version must point at an
+  // artifact that exists and is unique per model and number; an alias must name an existing
+  // version; a history row's outcome is one of two words.
+  ASSERT_TRUE(
+      conn->Execute("INSERT INTO run_artifacts VALUES ('r1', 'model.bin', 'b1', 3, 10)").ok());
+  EXPECT_EQ(conn->Execute("INSERT INTO run_artifacts VALUES ('r1', 'model.bin', 'b2', 4, 11)")
+                .status()
+                .code(),
+            StatusCode::kAlreadyExists);
+  ASSERT_TRUE(conn->Execute("INSERT INTO models (name, created_at) VALUES ('detector', 12)").ok());
+  ASSERT_TRUE(conn->Execute("INSERT INTO model_versions (model, version, run_id, artifact, "
+                            "created_at) VALUES ('detector', 1, 'r1', 'model.bin', 13)")
+                  .ok());
+  EXPECT_EQ(conn->Execute("INSERT INTO model_versions (model, version, run_id, artifact, "
+                          "created_at) VALUES ('detector', 1, 'r1', 'model.bin', 14)")
+                .status()
+                .code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(conn->Execute("INSERT INTO model_versions (model, version, run_id, artifact, "
+                          "created_at) VALUES ('detector', 2, 'r1', 'no_such_file', 15)")
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(conn->Execute("INSERT INTO model_aliases VALUES ('detector', 'production', 2, 16)")
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(
+      conn->Execute("INSERT INTO model_aliases VALUES ('detector', 'production', 1, 17)").ok());
+  EXPECT_FALSE(conn->Execute("INSERT INTO model_alias_history (model, seq, alias, to_version, "
+                             "outcome, at) VALUES ('detector', 1, 'production', 1, 'maybe', 18)")
+                   .ok());
+  ASSERT_TRUE(conn->Execute("INSERT INTO model_alias_history (model, seq, alias, to_version, "
+                            "outcome, at) VALUES ('detector', 1, 'production', 1, 'moved', 19)")
+                  .ok());
+  ASSERT_TRUE(conn->Execute("INSERT INTO model_evaluations (model, version, snapshot_id, split, "
+                            "result_blob, recorded_at) VALUES ('detector', 1, 's1', 'test', "
+                            "'b3', 20)")
+                  .ok());
 }
 
 TEST_P(ConformanceTest, ReopeningAnUpToDateCatalogChangesNothing) {
@@ -324,7 +365,7 @@ TEST_P(ConformanceTest, ReopeningAnUpToDateCatalogChangesNothing) {
   }
   auto conn = MustConnect(uri_, true);
   ASSERT_NE(conn, nullptr);
-  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM schema_migrations"), Value::Int64(3));
+  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM schema_migrations"), Value::Int64(4));
   EXPECT_EQ(Scalar(*conn, "SELECT applied_at FROM schema_migrations WHERE version = 1"),
             applied_at);
 }

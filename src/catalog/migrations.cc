@@ -115,6 +115,71 @@ CREATE TABLE run_tags (
 );
 )sql";
 
+// Schema v4: artifacts and the model registry. An artifact is a named file of a run, stored
+// as a blob (its SHA-256 is the blob id). A model's versions are numbered 1, 2, 3... (the
+// next number is taken inside the registering transaction, so versions have no gaps); each
+// points at a run's artifact. Aliases name one version each and move only by promotion;
+// every promotion attempt, moved or refused, is appended to model_alias_history with the
+// gate's outcome as JSON. Evaluations of a version on a snapshot's split are kept as
+// evaluation result blobs, newest last.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE run_artifacts (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  name TEXT NOT NULL,
+  blob_id TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, name)
+);
+CREATE TABLE models (
+  name TEXT NOT NULL PRIMARY KEY,
+  description TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE model_versions (
+  model TEXT NOT NULL REFERENCES models (name),
+  version BIGINT NOT NULL CHECK (version >= 1),
+  run_id TEXT NOT NULL,
+  artifact TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (model, version),
+  FOREIGN KEY (run_id, artifact) REFERENCES run_artifacts (run_id, name)
+);
+CREATE TABLE model_aliases (
+  model TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (model, alias),
+  FOREIGN KEY (model, version) REFERENCES model_versions (model, version)
+);
+CREATE TABLE model_alias_history (
+  model TEXT NOT NULL REFERENCES models (name),
+  seq BIGINT NOT NULL CHECK (seq >= 1),
+  alias TEXT NOT NULL,
+  from_version BIGINT,
+  to_version BIGINT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('moved', 'refused')),
+  actor TEXT NOT NULL DEFAULT '',
+  at BIGINT NOT NULL,
+  gate TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (model, seq)
+);
+CREATE TABLE model_evaluations (
+  model TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  snapshot_id TEXT NOT NULL REFERENCES snapshots (id),
+  split TEXT NOT NULL,
+  result_blob TEXT NOT NULL,
+  run_id TEXT REFERENCES runs (id),
+  recorded_at BIGINT NOT NULL,
+  PRIMARY KEY (model, version, snapshot_id, split, recorded_at),
+  FOREIGN KEY (model, version) REFERENCES model_versions (model, version)
+);
+)sql";
+
 constexpr std::string_view kCreateSchemaMigrations =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -181,6 +246,7 @@ const std::vector<Migration>& CoreMigrations() {
       {1, "datasets_commits_snapshots", kSchemaV1},
       {2, "ingest_summaries_tags_snapshot_splits", kSchemaV2},
       {3, "runs_params_metrics_tags", kSchemaV3},
+      {4, "artifacts_model_registry", kSchemaV4},
   };
   return kMigrations;
 }

@@ -10,7 +10,8 @@ Result<std::set<std::string>> LiveBlobs(Workspace& ws) {
   std::set<std::string> live;
   for (const char* sql :
        {"SELECT object_id FROM commit_segments", "SELECT keys_object FROM snapshot_splits",
-        "SELECT versions_object FROM snapshot_splits"}) {
+        "SELECT versions_object FROM snapshot_splits", "SELECT blob_id FROM run_artifacts",
+        "SELECT result_blob FROM model_evaluations"}) {
     CAIRN_ASSIGN_OR_RETURN(catalog::QueryResult r, ws.catalog().Query(sql));
     for (const auto& row : r.rows) live.insert(row[0].bytes());
   }
