@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "base/file.h"
-#include "base/hash.h"
 #include "base/json.h"
 #include "base/time.h"
 #include "base/yaml.h"
@@ -20,12 +19,6 @@ namespace {
 using catalog::Connection;
 using catalog::QueryResult;
 using catalog::Value;
-
-int64_t ModelLockKey(const std::string& model) {
-  // The same key as RegisterModel's, so registrations, evaluations and promotions of one
-  // model are serialized against each other.
-  return static_cast<int64_t>(Xxh3("cairn model " + model) >> 1);
-}
 
 std::string Num(double v) { return table::FormatDouble(v); }
 
@@ -226,7 +219,7 @@ Status CheckGate(data::Workspace& ws, const GateSpec& spec, Promotion* p) {
   }
   g.snapshot_id = g.candidate->snapshot_id;
   CAIRN_ASSIGN_OR_RETURN(g.candidate_result, LoadResult(ws, *g.candidate));
-  Result<metrics::GateResult> result = Status::Ok();
+  Result<metrics::GateResult> result = Status::Internal("the gate was not evaluated");
   if (p->from_version) {
     CAIRN_ASSIGN_OR_RETURN(
         g.baseline, NewestEvaluation(ws, p->model, *p->from_version, spec.split, g.snapshot_id));

@@ -68,11 +68,6 @@ std::string Describe(const ModelVersion& v) {
   return "model '" + v.model + "' version " + std::to_string(v.version);
 }
 
-// The advisory lock key that serializes registrations and promotions of one model.
-int64_t ModelLockKey(const std::string& model) {
-  return static_cast<int64_t>(Xxh3("cairn model " + model) >> 1);
-}
-
 Status RequireModel(Connection& c, const std::string& model) {
   CAIRN_ASSIGN_OR_RETURN(QueryResult r,
                          c.Query("SELECT name FROM models WHERE name = ?", {Value::Text(model)}));
@@ -156,6 +151,10 @@ void ReadGateSummary(AliasEvent* e) {
 }
 
 }  // namespace
+
+int64_t ModelLockKey(const std::string& model) {
+  return static_cast<int64_t>(Xxh3("cairn model " + model) >> 1);
+}
 
 Status CheckModelName(std::string_view name) {
   auto bad = [&](const std::string& why) {

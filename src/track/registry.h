@@ -196,6 +196,10 @@ Result<Lineage> GetLineage(data::Workspace& ws, const std::string& model, const 
 Result<ModelVersion> ExportModel(data::Workspace& ws, const std::string& model,
                                  const std::string& ref, const std::string& dest);
 
+/// The catalog lock key (catalog::Connection::LockTransaction) that serializes the writes of
+/// one model: registrations, evaluations and promotions.
+int64_t ModelLockKey(const std::string& model);
+
 /// The user name recorded when no actor is given: $USER, else $LOGNAME, else "unknown".
 std::string DefaultActor();
 

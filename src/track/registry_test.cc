@@ -60,8 +60,9 @@ class RegistryTest : public ::testing::Test {
       std::string text;
       for (int k = 0; k < 4; ++k) {
         const std::string key = "k" + std::to_string(c * 4 + k);
-        text += "{\"key\":\"" + key + "\",\"frame\":\"f/" + key + "\",\"captured_at\":\"2024-01-0" +
-                std::to_string(c + 1) + "T00:00:00Z\"}\n";
+        text.append("{\"key\":\"").append(key).append("\",\"frame\":\"f/").append(key);
+        text.append("\",\"captured_at\":\"2024-01-0").append(std::to_string(c + 1));
+        text.append("T00:00:00Z\"}\n");
       }
       data::IngestOptions o;
       o.path = File("batch" + std::to_string(c) + ".jsonl", text);
@@ -87,7 +88,7 @@ class RegistryTest : public ::testing::Test {
   data::Workspace& ws() { return tw_.ws(); }
 
   std::string File(const std::string& name, std::string_view text) {
-    const std::string path = tw_.dir() + "/" + name;
+    std::string path = tw_.dir() + "/" + name;
     EXPECT_TRUE(WriteStringToFile(path, text).ok());
     return path;
   }
