@@ -50,6 +50,7 @@ void ArtifactJson(const track::ArtifactInfo& a, JsonWriter* j) {
 
 std::string ArtifactTable(const std::vector<track::ArtifactInfo>& artifacts) {
   std::vector<std::vector<std::string>> cells;
+  cells.reserve(artifacts.size());
   for (const auto& a : artifacts) {
     cells.push_back({DisplayCell(a.name, 64), std::to_string(a.size), a.blob_id.substr(0, 12),
                      Time(a.created_at)});

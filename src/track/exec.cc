@@ -241,7 +241,8 @@ class Execution {
           std::any_of(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; });
       if (!ours) env_.emplace_back(entry);
     }
-    for (const auto& [name, value] : vars) env_.push_back(name + "=" + value);
+    for (const auto& [name, value] : vars)
+      env_.push_back(std::string(name).append("=").append(value));
     return Status::Ok();
   }
 

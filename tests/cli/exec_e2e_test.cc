@@ -57,6 +57,7 @@ class ExecCliTest : public CliTest {
     std::vector<std::string> all = {kCairn};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(all.size() + 1);
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
@@ -269,9 +270,9 @@ TEST_F(ExecCliTest, ExitCodesSignalsAndFailures) {
 }
 
 TEST_F(ExecCliTest, SigtermIsForwardedToTheCommand) {
-  const pid_t pid = Spawn({"exec", "--run-id-file", Tmp("rid"), "--", "/bin/sh", "-c",
-                           "trap 'echo got TERM; exit 5' TERM; touch ready; "
-                           "while true; do sleep 0.05; done"});
+  const std::string script =
+      "trap 'echo got TERM; exit 5' TERM; touch ready; while true; do sleep 0.05; done";
+  const pid_t pid = Spawn({"exec", "--run-id-file", Tmp("rid"), "--", "/bin/sh", "-c", script});
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(WaitFor([&] { return fs::exists(Tmp("ready")); }));
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
