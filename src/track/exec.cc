@@ -57,12 +57,17 @@ void ForwardSignal(int sig, siginfo_t* info, void* /*context*/) {
   }
 }
 
-// Writes all of `data` to `fd`; false on an error other than EINTR.
+// Writes all of `data` to `fd`; false on an error (EINTR and EAGAIN are waited out).
 bool WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        // A non-blocking descriptor (our stdout may be one): wait until it takes more.
+        pollfd p = {fd, POLLOUT, 0};
+        if (::poll(&p, 1, -1) >= 0 || errno == EINTR) continue;
+      }
       return false;
     }
     data.remove_prefix(static_cast<size_t>(n));
