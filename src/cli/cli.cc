@@ -100,6 +100,7 @@ const std::vector<Command>& AllCommands() {
     for (Command& c : CocoCommands()) all.push_back(std::move(c));
     for (Command& c : RunCommands()) all.push_back(std::move(c));
     for (Command& c : ModelCommands()) all.push_back(std::move(c));
+    for (Command& c : ExecCommands()) all.push_back(std::move(c));
     for (Command& c : TableCommands()) all.push_back(std::move(c));
     for (Command& c : VersionCommands()) all.push_back(std::move(c));
     return all;

@@ -1,8 +1,10 @@
-// Commands of run tracking: run start | log | param | tag | end | show | list.
+// Commands of run tracking: run start | log | param | tag | end | show | list | artifact |
+// artifacts | get | compare.
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -14,6 +16,8 @@
 #include "cli/command.h"
 #include "cli/output.h"
 #include "data/workspace.h"
+#include "track/artifacts.h"
+#include "track/compare.h"
 #include "track/runs.h"
 
 namespace cairn::cli {
@@ -23,6 +27,36 @@ using data::Workspace;
 using track::KeyValue;
 
 std::string Time(int64_t micros) { return FormatTimestamp(micros, 6); }
+
+// A double in the shortest form that reads back as the same value.
+std::string Number(double value) {
+  table::Column c(table::DataType::Float64());
+  c.AppendDouble(value);
+  return c.Format(0);
+}
+
+void ArtifactJson(const track::ArtifactInfo& a, JsonWriter* j) {
+  j->BeginObject();
+  j->Key("name");
+  j->String(a.name);
+  j->Key("size");
+  j->Int(a.size);
+  j->Key("sha256");
+  j->String(a.blob_id);
+  j->Key("created_at");
+  j->String(Time(a.created_at));
+  j->EndObject();
+}
+
+std::string ArtifactTable(const std::vector<track::ArtifactInfo>& artifacts) {
+  std::vector<std::vector<std::string>> cells;
+  cells.reserve(artifacts.size());
+  for (const auto& a : artifacts) {
+    cells.push_back({DisplayCell(a.name, 64), std::to_string(a.size), a.blob_id.substr(0, 12),
+                     Time(a.created_at)});
+  }
+  return FormatTextTable({"name", "size", "sha256", "created"}, cells);
+}
 
 // Parses every value of a repeatable KEY=VALUE flag (or of the positionals after the first).
 Result<std::vector<KeyValue>> KeyValues(std::string_view what,
@@ -35,7 +69,9 @@ Result<std::vector<KeyValue>> KeyValues(std::string_view what,
   return out;
 }
 
-void RunJson(const track::RunInfo& r, JsonWriter* j) {
+// The run object; with `artifacts`, an "artifacts" array at the end.
+void RunJson(const track::RunInfo& r, JsonWriter* j,
+             const std::vector<track::ArtifactInfo>* artifacts = nullptr) {
   j->BeginObject();
   j->Key("id");
   j->String(r.id);
@@ -112,6 +148,12 @@ void RunJson(const track::RunInfo& r, JsonWriter* j) {
     j->String(v);
   }
   j->EndObject();
+  if (artifacts != nullptr) {
+    j->Key("artifacts");
+    j->BeginArray();
+    for (const auto& a : *artifacts) ArtifactJson(a, j);
+    j->EndArray();
+  }
   j->EndObject();
 }
 
@@ -120,7 +162,7 @@ void AppendPair(const std::string& key, const std::string& value, std::string* o
   out->append("  ").append(key).append(" = ").append(value).append("\n");
 }
 
-std::string RunText(const track::RunInfo& r) {
+std::string RunText(const track::RunInfo& r, const std::vector<track::ArtifactInfo>& artifacts) {
   std::string s = "run " + r.id + "\n";
   s += "  name:     " + r.name + "\n";
   s += "  status:   " + std::string(track::RunStatusName(r.status));
@@ -146,12 +188,14 @@ std::string RunText(const track::RunInfo& r) {
       if (!last_of_key) continue;
       size_t first = i;
       while (first > 0 && r.metrics[first - 1].key == r.metrics[i].key) --first;
-      table::Column v(table::DataType::Float64());
-      v.AppendDouble(r.metrics[i].value);
-      cells.push_back({r.metrics[i].key, std::to_string(r.metrics[i].step), v.Format(0),
-                       std::to_string(i - first + 1)});
+      cells.push_back({r.metrics[i].key, std::to_string(r.metrics[i].step),
+                       Number(r.metrics[i].value), std::to_string(i - first + 1)});
     }
     s += FormatTextTable({"key", "step", "value", "points"}, cells);
+  }
+  if (!artifacts.empty()) {
+    s += "artifacts:\n";
+    s += ArtifactTable(artifacts);
   }
   if (!r.environment.empty()) {
     s += "environment:\n";
@@ -327,12 +371,14 @@ int RunShow(const Invocation& inv) {
   if (int rc = OpenRun(inv, &ws, &id); rc != kExitOk) return rc;
   auto run = track::GetRun(*ws, id);
   if (!run.ok()) return inv.Fail(run.status());
+  auto artifacts = track::ListArtifacts(*ws, id);
+  if (!artifacts.ok()) return inv.Fail(artifacts.status());
   if (inv.json) {
     JsonWriter j;
-    RunJson(*run, &j);
+    RunJson(*run, &j, &*artifacts);
     Write(inv.out, j.str() + "\n");
   } else {
-    Write(inv.out, RunText(*run));
+    Write(inv.out, RunText(*run, *artifacts));
   }
   return kExitOk;
 }
@@ -386,6 +432,236 @@ int RunList(const Invocation& inv) {
   return kExitOk;
 }
 
+int RunArtifact(const Invocation& inv) {
+  const auto& pos = inv.args.positionals();
+  if (pos.size() != 2) return inv.UsageError("expected a run id and a file");
+  const std::string& path = pos[1];
+  std::string name = inv.args.Get("name").value_or("");
+  if (name.empty()) name = std::filesystem::path(path).filename().string();
+  if (Status st = track::CheckArtifactName(name); !st.ok()) return inv.UsageError(st.message());
+  std::unique_ptr<Workspace> ws;
+  std::string id;
+  if (int rc = OpenRun(inv, &ws, &id); rc != kExitOk) return rc;
+  auto a = track::LogArtifactFile(*ws, id, name, path);
+  if (!a.ok()) return inv.Fail(a.status());
+  if (inv.json) {
+    JsonWriter j;
+    ArtifactJson(*a, &j);
+    Write(inv.out, j.str() + "\n");
+  } else {
+    Write(inv.out,
+          a->name + "  " + std::to_string(a->size) + " bytes  sha256 " + a->blob_id + "\n");
+  }
+  return kExitOk;
+}
+
+int RunArtifacts(const Invocation& inv) {
+  if (inv.args.positionals().size() != 1) return inv.UsageError("expected one run id");
+  std::unique_ptr<Workspace> ws;
+  std::string id;
+  if (int rc = OpenRun(inv, &ws, &id); rc != kExitOk) return rc;
+  auto artifacts = track::ListArtifacts(*ws, id);
+  if (!artifacts.ok()) return inv.Fail(artifacts.status());
+  if (inv.json) {
+    JsonWriter j;
+    j.BeginArray();
+    for (const auto& a : *artifacts) ArtifactJson(a, &j);
+    j.EndArray();
+    Write(inv.out, j.str() + "\n");
+  } else {
+    Write(inv.out, ArtifactTable(*artifacts));
+  }
+  return kExitOk;
+}
+
+int RunGet(const Invocation& inv) {
+  const auto& pos = inv.args.positionals();
+  if (pos.size() != 2) return inv.UsageError("expected a run id and an artifact name");
+  const std::string& name = pos[1];
+  const std::string dest = inv.args.Get("output").value_or(name);
+  std::unique_ptr<Workspace> ws;
+  std::string id;
+  if (int rc = OpenRun(inv, &ws, &id); rc != kExitOk) return rc;
+  auto a = track::GetArtifact(*ws, id, name);
+  if (!a.ok()) return inv.Fail(a.status());
+  if (Status st = track::ExportArtifact(*ws, id, name, dest); !st.ok()) return inv.Fail(st);
+  if (inv.json) {
+    JsonWriter j;
+    j.BeginObject();
+    j.Key("run");
+    j.String(id);
+    j.Key("name");
+    j.String(a->name);
+    j.Key("output");
+    j.String(dest);
+    j.Key("size");
+    j.Int(a->size);
+    j.Key("sha256");
+    j.String(a->blob_id);
+    j.EndObject();
+    Write(inv.out, j.str() + "\n");
+  } else {
+    Write(inv.out, "wrote " + dest + " (" + std::to_string(a->size) + " bytes, sha256 verified)\n");
+  }
+  return kExitOk;
+}
+
+// "0.42s", "12.3s", "4m05s", "2h03m10s".
+std::string Duration(int64_t micros) {
+  const double seconds = static_cast<double>(micros) / 1e6;
+  char buf[64];
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, seconds < 10 ? "%.2fs" : "%.1fs", seconds);
+    return buf;
+  }
+  const int64_t s = micros / 1'000'000;
+  if (s < 3600) {
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm%02llds", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  }
+  return buf;
+}
+
+int RunCompare(const Invocation& inv) {
+  const auto& refs = inv.args.positionals();
+  if (refs.size() < 2) return inv.UsageError("expected two or more run ids");
+  auto ws = Workspace::Open();
+  if (!ws.ok()) return inv.Fail(ws.status());
+  auto c = track::CompareRuns(**ws, refs);
+  if (!c.ok()) return inv.Fail(c.status());
+  const int64_t now = NowMicros();
+  if (inv.json) {
+    JsonWriter j;
+    j.BeginObject();
+    j.Key("runs");
+    j.BeginArray();
+    for (const auto& r : c->runs) {
+      j.BeginObject();
+      j.Key("id");
+      j.String(r.id);
+      j.Key("name");
+      j.String(r.name);
+      j.Key("status");
+      j.String(track::RunStatusName(r.status));
+      j.Key("exit_code");
+      if (r.exit_code) {
+        j.Int(*r.exit_code);
+      } else {
+        j.Null();
+      }
+      j.Key("snapshot_id");
+      if (r.snapshot_id.empty()) {
+        j.Null();
+      } else {
+        j.String(r.snapshot_id);
+      }
+      j.Key("created_at");
+      j.String(Time(r.created_at));
+      j.Key("ended_at");
+      if (r.ended_at) {
+        j.String(Time(*r.ended_at));
+      } else {
+        j.Null();
+      }
+      j.Key("duration_seconds");
+      j.Double(static_cast<double>(*track::RunDurationMicros(r, now)) / 1e6);
+      j.EndObject();
+    }
+    j.EndArray();
+    j.Key("params");
+    j.BeginArray();
+    for (const auto& p : c->params) {
+      j.BeginObject();
+      j.Key("key");
+      j.String(p.key);
+      j.Key("differs");
+      j.Bool(p.differs);
+      j.Key("values");
+      j.BeginArray();
+      for (const auto& v : p.values) {
+        if (v) {
+          j.String(*v);
+        } else {
+          j.Null();
+        }
+      }
+      j.EndArray();
+      j.EndObject();
+    }
+    j.EndArray();
+    j.Key("metrics");
+    j.BeginArray();
+    for (const auto& m : c->metrics) {
+      j.BeginObject();
+      j.Key("key");
+      j.String(m.key);
+      j.Key("differs");
+      j.Bool(m.differs);
+      j.Key("latest");
+      j.BeginArray();
+      for (const auto& p : m.latest) {
+        if (!p) {
+          j.Null();
+          continue;
+        }
+        j.BeginObject();
+        j.Key("step");
+        j.Int(p->step);
+        j.Key("value");
+        j.Double(p->value);
+        j.EndObject();
+      }
+      j.EndArray();
+      j.EndObject();
+    }
+    j.EndArray();
+    j.EndObject();
+    Write(inv.out, j.str() + "\n");
+    return kExitOk;
+  }
+  // Text: one column per run; a '*' in front of a param or metric whose values differ.
+  std::vector<std::string> header = {""};
+  for (const auto& r : c->runs) header.push_back(r.id.substr(0, 12));
+  std::vector<std::vector<std::string>> cells;
+  auto row = [&](std::string label, auto&& cell) {
+    std::vector<std::string> line = {std::move(label)};
+    for (size_t i = 0; i < c->runs.size(); ++i) line.push_back(cell(i));
+    cells.push_back(std::move(line));
+  };
+  row("name", [&](size_t i) { return DisplayCell(c->runs[i].name, 32); });
+  row("status", [&](size_t i) {
+    const auto& r = c->runs[i];
+    std::string s(track::RunStatusName(r.status));
+    if (r.exit_code) s += " (" + std::to_string(*r.exit_code) + ")";
+    return s;
+  });
+  row("duration", [&](size_t i) {
+    const auto& r = c->runs[i];
+    return Duration(*track::RunDurationMicros(r, now)) + (r.ended_at ? "" : " so far");
+  });
+  row("snapshot", [&](size_t i) {
+    const auto& id = c->runs[i].snapshot_id;
+    return id.empty() ? std::string("-") : id.substr(0, 12);
+  });
+  if (!c->params.empty()) row("params:", [](size_t) { return std::string(); });
+  for (const auto& p : c->params) {
+    row((p.differs ? "* " : "  ") + p.key,
+        [&](size_t i) { return p.values[i] ? DisplayCell(*p.values[i], 32) : std::string("-"); });
+  }
+  if (!c->metrics.empty()) row("metrics (latest @ step):", [](size_t) { return std::string(); });
+  for (const auto& m : c->metrics) {
+    row((m.differs ? "* " : "  ") + m.key, [&](size_t i) {
+      const auto& p = m.latest[i];
+      return p ? Number(p->value) + " @" + std::to_string(p->step) : std::string("-");
+    });
+  }
+  Write(inv.out, FormatTextTable(header, cells));
+  return kExitOk;
+}
+
 }  // namespace
 
 std::vector<Command> RunCommands() {
@@ -431,8 +707,13 @@ std::vector<Command> RunCommands() {
                {{"status", 0, true, false, "finished|failed", "how it ended (default finished)"},
                 {"exit-code", 0, true, false, "N", "the training process's exit code"}},
                RunEnd});
-  c.push_back(
-      {"run", "show", "show a run: params, tags, metrics, environment", "RUN", "", {}, RunShow});
+  c.push_back({"run",
+               "show",
+               "show a run: params, tags, metrics, environment, artifacts",
+               "RUN",
+               "",
+               {},
+               RunShow});
   c.push_back(
       {"run",
        "list",
@@ -447,6 +728,34 @@ std::vector<Command> RunCommands() {
         {"sort", 0, true, false, "[-]COLUMN", "sort by a column"},
         {"limit", 'n', true, false, "N", "at most N runs"}},
        RunList});
+  c.push_back({"run",
+               "artifact",
+               "store a file as an artifact of a run",
+               "RUN FILE",
+               "The content is stored once, named by its SHA-256. Storing the same content under "
+               "the same name again does nothing; other content under a name already taken is an "
+               "error. Prints the name, the size in bytes and the SHA-256.",
+               {{"name", 0, true, false, "NAME",
+                 "the artifact's name, a relative path (default: the file's base name)"}},
+               RunArtifact});
+  c.push_back({"run", "artifacts", "list the artifacts of a run", "RUN", "", {}, RunArtifacts});
+  c.push_back({"run",
+               "get",
+               "write an artifact of a run to a file, verified",
+               "RUN NAME",
+               "The content is checked against its SHA-256 before the file appears; damaged "
+               "content is an error (exit 1) and leaves no file.",
+               {{"output", 'o', true, false, "PATH", "where to write (default: ./NAME)"}},
+               RunGet});
+  c.push_back({"run",
+               "compare",
+               "compare runs side by side: params, latest metrics, status",
+               "RUN RUN [RUN...]",
+               "Params and metrics whose values are not the same in every run are marked with "
+               "'*' (a missing value counts as different). A metric's value is the one at its "
+               "highest step, the latest logged on ties.",
+               {},
+               RunCompare});
   return c;
 }
 

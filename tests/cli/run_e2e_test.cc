@@ -133,5 +133,121 @@ TEST_F(RunCliTest, ARunWhoseProcessIsGoneIsShownFailed) {
   EXPECT_EQ(int64_t(doc["pid"].get_int64()), 0);
 }
 
+TEST_F(RunCliTest, ArtifactsStoreListShowAndGet) {
+  const std::string a = Start({"--name", "with-artifacts"});
+  std::ofstream(Tmp("model.bin"), std::ios::binary) << "weights";
+  RunResult stored = In({"run", "artifact", a, Tmp("model.bin")});
+  ASSERT_EQ(stored.exit_code, 0) << stored.err;
+  // SHA-256 of "weights" from sha256sum.
+  const std::string sha = "9a129038d9a00aed0cf6a7ea059ca50a813449061ab87848cf1a13eafdf33b2c";
+  EXPECT_EQ(stored.out, "model.bin  7 bytes  sha256 " + sha + "\n");
+  RunResult named =
+      In({"run", "artifact", a, Tmp("model.bin"), "--name", "ckpt/final.bin", "--json"});
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  simdjson::dom::parser parser;
+  auto doc = ParseJson(parser, named.out);
+  EXPECT_EQ(std::string_view(doc["name"].get_string()), "ckpt/final.bin");
+  EXPECT_EQ(int64_t(doc["size"].get_int64()), 7);
+  EXPECT_EQ(std::string_view(doc["sha256"].get_string()), sha);
+
+  RunResult list = In({"run", "artifacts", a.substr(0, 8), "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto rows = ParseJson(parser, list.out).get_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(std::string_view(rows.at(0)["name"].get_string()), "ckpt/final.bin");
+  EXPECT_EQ(std::string_view(rows.at(1)["name"].get_string()), "model.bin");
+  RunResult text = In({"run", "show", a});
+  EXPECT_TRUE(Contains(text.out, "artifacts:\n")) << text.out;
+  EXPECT_TRUE(Contains(text.out, "ckpt/final.bin")) << text.out;
+
+  // Default destination: ./NAME in the current directory.
+  RunResult got = In({"run", "get", a, "ckpt/final.bin"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(ReadFile(Tmp("ckpt/final.bin")), "weights");
+  EXPECT_EQ(In({"run", "get", a, "model.bin", "-o", Tmp("out/m.bin")}).exit_code, 0);
+  EXPECT_EQ(ReadFile(Tmp("out/m.bin")), "weights");
+
+  // Other content under a taken name, an unknown artifact, a bad name.
+  std::ofstream(Tmp("other.bin")) << "other";
+  RunResult taken = In({"run", "artifact", a, Tmp("other.bin"), "--name", "model.bin"});
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_TRUE(Contains(taken.err, "already has an artifact 'model.bin'")) << taken.err;
+  RunResult none = In({"run", "get", a, "nope.bin"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_TRUE(Contains(none.err, "has no artifact 'nope.bin'")) << none.err;
+  EXPECT_EQ(In({"run", "artifact", a, Tmp("model.bin"), "--name", "../x"}).exit_code, 2);
+  EXPECT_EQ(In({"run", "artifact", a, Tmp("missing.bin")}).exit_code, 1);
+}
+
+TEST_F(RunCliTest, GetRefusesDamagedArtifacts) {
+  const std::string a = Start({});
+  std::ofstream(Tmp("model.bin"), std::ios::binary) << "weights";
+  ASSERT_EQ(In({"run", "artifact", a, Tmp("model.bin")}).exit_code, 0);
+  // Damage the stored object behind cairn's back (objects are read-only files).
+  const std::string sha = "9a129038d9a00aed0cf6a7ea059ca50a813449061ab87848cf1a13eafdf33b2c";
+  std::string object;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ + "/.cairn/objects")) {
+    // Stored as blobs/<first two hex digits>/<the rest>.
+    if (e.is_regular_file() && e.path().filename() == sha.substr(2)) object = e.path().string();
+  }
+  ASSERT_FALSE(object.empty());
+  fs::permissions(object, fs::perms::owner_write, fs::perm_options::add);
+  std::ofstream(object, std::ios::binary) << "tampered";
+  RunResult got = In({"run", "get", a, "model.bin", "-o", Tmp("m.bin")});
+  EXPECT_EQ(got.exit_code, 1);
+  EXPECT_TRUE(Contains(got.err, "artifact 'model.bin' of run " + a)) << got.err;
+  EXPECT_TRUE(Contains(got.err, "no longer matches its hash")) << got.err;
+  EXPECT_FALSE(fs::exists(Tmp("m.bin")));
+}
+
+TEST_F(RunCliTest, CompareShowsRunsSideBySide) {
+  const std::string a = Start({"--name", "small-lr", "--param", "lr=0.01", "--param", "batch=32"});
+  const std::string b = Start(
+      {"--name", "big-lr", "--param", "lr=0.1", "--param", "batch=32", "--param", "warmup=100"});
+  ASSERT_EQ(In({"run", "log", a, "-m", "loss=0.5", "--step", "1"}).exit_code, 0);
+  ASSERT_EQ(In({"run", "log", a, "-m", "loss=0.25", "-m", "f1=0.8", "--step", "2"}).exit_code, 0);
+  ASSERT_EQ(In({"run", "log", b, "-m", "loss=0.75", "-m", "f1=0.8"}).exit_code, 0);
+  ASSERT_EQ(In({"run", "end", a}).exit_code, 0);
+  ASSERT_EQ(In({"run", "end", b, "--status", "failed", "--exit-code", "2"}).exit_code, 0);
+
+  RunResult json = In({"run", "compare", a, b.substr(0, 6), "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  simdjson::dom::parser parser;
+  auto doc = ParseJson(parser, json.out);
+  EXPECT_EQ(std::string_view(doc["runs"].at(0)["id"].get_string()), a);
+  EXPECT_EQ(std::string_view(doc["runs"].at(1)["status"].get_string()), "failed");
+  EXPECT_EQ(int64_t(doc["runs"].at(1)["exit_code"].get_int64()), 2);
+  EXPECT_GE(double(doc["runs"].at(0)["duration_seconds"].get_double()), 0.0);
+  auto params = doc["params"].get_array();
+  ASSERT_EQ(params.size(), 3u);
+  EXPECT_EQ(std::string_view(params.at(0)["key"].get_string()), "batch");
+  EXPECT_FALSE(bool(params.at(0)["differs"].get_bool()));
+  EXPECT_EQ(std::string_view(params.at(1)["key"].get_string()), "lr");
+  EXPECT_TRUE(bool(params.at(1)["differs"].get_bool()));
+  EXPECT_EQ(std::string_view(params.at(1)["values"].at(1).get_string()), "0.1");
+  EXPECT_TRUE(params.at(2)["values"].at(0).is_null());
+  auto metrics = doc["metrics"].get_array();
+  ASSERT_EQ(metrics.size(), 2u);
+  EXPECT_EQ(std::string_view(metrics.at(0)["key"].get_string()), "f1");
+  EXPECT_FALSE(bool(metrics.at(0)["differs"].get_bool()));
+  EXPECT_EQ(std::string_view(metrics.at(1)["key"].get_string()), "loss");
+  EXPECT_EQ(double(metrics.at(1)["latest"].at(0)["value"].get_double()), 0.25);
+  EXPECT_EQ(int64_t(metrics.at(1)["latest"].at(0)["step"].get_int64()), 2);
+  EXPECT_EQ(double(metrics.at(1)["latest"].at(1)["value"].get_double()), 0.75);
+
+  RunResult text = In({"run", "compare", a, b});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(Contains(text.out, a.substr(0, 12))) << text.out;
+  EXPECT_TRUE(Contains(text.out, "failed (2)")) << text.out;
+  EXPECT_TRUE(Contains(text.out, "\n* lr ")) << text.out;
+  EXPECT_TRUE(Contains(text.out, "\n  batch ")) << text.out;
+  EXPECT_TRUE(Contains(text.out, "0.25 @2")) << text.out;
+
+  EXPECT_EQ(In({"run", "compare", a}).exit_code, 2);
+  RunResult unknown = In({"run", "compare", a, "0123abcd"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(Contains(unknown.err, "no run '0123abcd'")) << unknown.err;
+}
+
 }  // namespace
 }  // namespace cairn::test
