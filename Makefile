@@ -3,7 +3,8 @@
 #
 #   make deps          install build and test dependencies (Debian 12; scripts/install-deps.sh)
 #   make build         release build (build/release)
-#   make demo          deps + build + scripts/demo.sh on the sample in examples/
+#   make demo          deps + build + scripts/demo.sh: the whole loop on the digits data
+#   make demo-store    deps + build + scripts/demo-store.sh: the data store on examples/frames.csv
 #   make test          everything CI runs: format check, release build with -Werror and all
 #                      its tests, ASan+UBSan unit tests, a short run of every fuzz target,
 #                      clang-tidy
@@ -30,7 +31,7 @@ RUN_CLANG_TIDY ?= run-clang-tidy
 SOURCES = $(shell git ls-files --cached --others --exclude-standard -- src tests bench fuzz \
                   | grep -E '\.(cc|h)$$')
 
-.PHONY: all deps build configure-release demo test test-release test-asan test-fuzz bench \
+.PHONY: all deps build configure-release demo demo-store test test-release test-asan test-fuzz bench \
         format format-check tidy clean
 
 all: build
@@ -47,6 +48,10 @@ build: configure-release
 demo: deps
 	$(MAKE) build
 	scripts/demo.sh
+
+demo-store: deps
+	$(MAKE) build
+	scripts/demo-store.sh
 
 test: deps
 	$(MAKE) format-check

@@ -1,5 +1,6 @@
 #include "track/registry.h"
 
+#include <pwd.h>
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -193,6 +194,10 @@ std::string DefaultActor() {
   for (const char* name : {"USER", "LOGNAME"}) {
     const char* v = std::getenv(name);
     if (v != nullptr && *v != '\0') return v;
+  }
+  // No login variables (a container, a cron job): the account the process runs as.
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) {
+    return pw->pw_name;
   }
   return "unknown";
 }

@@ -200,7 +200,8 @@ Result<ModelVersion> ExportModel(data::Workspace& ws, const std::string& model,
 /// one model: registrations, evaluations and promotions.
 int64_t ModelLockKey(const std::string& model);
 
-/// The user name recorded when no actor is given: $USER, else $LOGNAME, else "unknown".
+/// The user name recorded when no actor is given: $USER, else $LOGNAME, else the name of the
+/// effective user id, else "unknown".
 std::string DefaultActor();
 
 }  // namespace cairn::track
