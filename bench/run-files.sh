@@ -22,15 +22,12 @@ export CAIRN_PROGRESS=0
 [[ -x $CAIRN ]] || { echo "build cairn first (make build)" >&2; exit 1; }
 case $WORK in "$ROOT"/*) echo "WORK must be outside the repository" >&2; exit 1 ;; esac
 
-now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc; }
-timed() {  # timed LABEL CMD...: runs CMD, prints and records its wall time
+timed() {  # timed LABEL CMD...: runs CMD, prints its wall and CPU (user + system) seconds
   local label=$1; shift
-  local t0; t0=$(now)
-  "$@" >/dev/null
-  local s; s=$(elapsed "$t0")
-  printf '%-44s %8.2f s\n' "$label" "$s"
-  eval "T_${label//[^a-zA-Z0-9]/_}=$s"
+  local TIMEFORMAT='%R %U %S' t
+  t=$( { time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
+  read -r wall user sys <<<"$t"
+  printf '%-44s wall %7.2f s   cpu %7.2f s\n' "$label" "$wall" "$(echo "$user + $sys" | bc)"
 }
 
 rm -rf "$WORK"
@@ -50,6 +47,7 @@ for d in range(dirs):
 PY
 cd "$WORK/ws"
 TOTAL=$((N_DIRS * N_FILES))
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), cores: $(nproc)"
 echo "files: $TOTAL, bytes: $(du -s --apparent-size --block-size=1 data | cut -f1), threads: $THREADS"
 sleep 1  # let the newest timestamps age past the hash cache's racy margin
 
@@ -62,10 +60,9 @@ timed "cairn status, unchanged (2nd)" "$CAIRN" status data --threads "$THREADS"
 "$CAIRN" unprotect data/d0000/f0000.txt >/dev/null
 echo "changed" >>data/d0000/f0000.txt
 sleep 0.1
-t0=$(now)
-"$CAIRN" status data --threads "$THREADS" | head -3
-"$CAIRN" add data --threads "$THREADS" --json | grep -o '"hashed":[0-9]*'
-printf '%-44s %8.2f s\n' "one file changed: cairn status + cairn add" "$(elapsed "$t0")"
+timed "one file changed: cairn status" "$CAIRN" status data --threads "$THREADS"
+timed "one file changed: cairn add" "$CAIRN" add data --threads "$THREADS"
+"$CAIRN" status data --threads "$THREADS" | head -1
 
 mv data data.before
 timed "cairn checkout --link hardlink (empty dir)" \
@@ -73,6 +70,7 @@ timed "cairn checkout --link hardlink (empty dir)" \
 timed "cp -al of the same tree" cp -al data data.cpal
 "$CAIRN" status data --threads "$THREADS" | head -1
 
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ ${KEEP:-0} != 1 ]]; then
   cd /
   rm -rf "$WORK"

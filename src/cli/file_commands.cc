@@ -58,7 +58,11 @@ std::string ListLines(const std::string& label, const std::vector<std::string>& 
   std::string out;
   for (size_t i = 0; i < names.size() && i < kListed; ++i) {
     const std::string shown = names[i].empty() ? base : base + "/" + names[i];
-    out += "    " + label + ": " + shown + "\n";
+    out += "    ";
+    out += label;
+    out += ": ";
+    out += shown;
+    out += '\n';
   }
   if (names.size() > kListed) {
     out += "    ... and " + std::to_string(names.size() - kListed) + " more " + label + "\n";

@@ -144,8 +144,8 @@ Status HashCache::Save() {
   if (!dirty()) return Status::Ok();
   // Recorded entries win over loaded ones; among recorded ones, the last for a path wins.
   std::stable_sort(added_.begin(), added_.end(),
-                   [](const Record_& a, const Record_& b) { return a.path < b.path; });
-  std::vector<const Record_*> fresh;
+                   [](const NewEntry& a, const NewEntry& b) { return a.path < b.path; });
+  std::vector<const NewEntry*> fresh;
   fresh.reserve(added_.size());
   for (size_t i = 0; i < added_.size(); ++i) {
     if (i + 1 < added_.size() && added_[i + 1].path == added_[i].path) continue;

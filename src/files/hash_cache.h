@@ -59,7 +59,7 @@ class HashCache {
   Status Save();
 
  private:
-  struct Record_ {
+  struct NewEntry {
     std::string path;
     FileStat stat;
     Sha256Digest digest;
@@ -78,7 +78,7 @@ class HashCache {
   std::vector<uint32_t> index_;  // open addressing; entry index + 1, 0 = empty
   uint64_t index_mask_ = 0;
   std::mutex mu_;
-  std::vector<Record_> added_;
+  std::vector<NewEntry> added_;
   std::vector<std::string> dropped_;
   std::string warning_;
 };

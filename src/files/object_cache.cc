@@ -130,7 +130,7 @@ Result<std::unique_ptr<ObjectCache>> ObjectCache::Open(const std::string& root) 
   CAIRN_RETURN_IF_ERROR(make(dir));
   dir += "/" + std::string(kObjectPrefix.substr(0, kObjectPrefix.size() - 1));
   CAIRN_RETURN_IF_ERROR(make(dir));
-  static const char* kHex = "0123456789abcdef";
+  constexpr char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 256; ++i) {
     const char name[3] = {kHex[i >> 4], kHex[i & 15], 0};
     CAIRN_RETURN_IF_ERROR(make(dir + "/" + name));
@@ -388,7 +388,19 @@ Status ObjectCache::Remove(std::string_view hex) {
   return Status::Ok();
 }
 
-Status ObjectCache::Sync() {
+Status ObjectCache::Sync(const std::vector<std::string>& ids) {
+  constexpr size_t kFewObjects = 256;
+  if (ids.empty()) return Status::Ok();
+  if (ids.size() <= kFewObjects) {
+    for (const auto& id : ids) {
+      const std::string object = PathOf(id);
+      for (const std::string& path : {object, object.substr(0, object.rfind('/'))}) {
+        Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (f.get() < 0 || ::fsync(f.get()) != 0) return Status::IOError(Errno(path, errno));
+      }
+    }
+    return Status::Ok();
+  }
   Fd fd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0 || ::syncfs(fd.get()) != 0) return Status::IOError(Errno(root_, errno));
   return Status::Ok();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/hash.h"
 #include "base/result.h"
@@ -80,9 +81,10 @@ class ObjectCache {
   Status InstallVerified(const std::string& tmp, std::string_view hex);
   /// Removes a damaged object (so that it can be fetched again).
   Status Remove(std::string_view hex);
-  /// Flushes the cache's file system (syncfs), so objects are durable before a pointer that
-  /// names them is written.
-  Status Sync();
+  /// Makes the objects `ids` durable before a pointer that names them is written: fsync of
+  /// each object and its directory when there are few, else one syncfs of the cache's file
+  /// system (cheaper than a million fsyncs).
+  Status Sync(const std::vector<std::string>& ids);
 
  private:
   explicit ObjectCache(std::string root) : root_(std::move(root)) {}

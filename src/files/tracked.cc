@@ -218,7 +218,9 @@ Status FindPointerFiles(const std::string& dir, std::vector<std::string>* out) {
     }
   }
   for (const auto& [n, type] : names) {
-    const std::string full = dir + "/" + n;
+    std::string full = dir;
+    full += '/';
+    full += n;
     bool is_dir = type == DT_DIR;
     bool is_reg = type == DT_REG;
     if (type == DT_UNKNOWN) {
@@ -435,6 +437,8 @@ Result<AddResult> TrackedFiles::AddOne(const Target& t) {
   std::atomic<int64_t> hashed{0};
   std::atomic<int64_t> stored{0};
   FirstError error;
+  std::mutex new_mu;
+  std::vector<std::string> new_objects;  // guarded by new_mu
   Progress progress("add " + t.rel, static_cast<int64_t>(items.size()), "files");
   const LinkMode mode = options_.link;
   ParallelFor(static_cast<int64_t>(items.size()), options_.threads, [&](int64_t i) {
@@ -452,12 +456,20 @@ Result<AddResult> TrackedFiles::AddOne(const Target& t) {
       // Already a link (into the cache, or to a file outside it): store the content.
       auto r = cache_->Insert(it.abs, hex, true, LinkMode::kCopy);
       if (!r.ok()) return error.Set(r.status());
-      if (r->has_value()) ++stored;
+      if (r->has_value()) {
+        ++stored;
+        std::lock_guard<std::mutex> lock(new_mu);
+        new_objects.push_back(hex);
+      }
     } else {
       auto r = cache_->Insert(it.abs, hex, exec, mode);
       if (!r.ok()) return error.Set(r.status());
       if (r->has_value()) {
         ++stored;
+        {
+          std::lock_guard<std::mutex> lock(new_mu);
+          new_objects.push_back(hex);
+        }
         relinked = **r == LinkMode::kHardlink || **r == LinkMode::kSymlink;
       } else if (mode != LinkMode::kCopy && !exec) {
         // The content was already cached: link the working copy to it unless it is already.
@@ -505,6 +517,7 @@ Result<AddResult> TrackedFiles::AddOne(const Target& t) {
     const std::string manifest = FormatManifest(entries);
     p.sha256 = Sha256Hex(manifest);
     CAIRN_RETURN_IF_ERROR(cache_->PutBytes(p.sha256, manifest));
+    new_objects.push_back(p.sha256);
     p.files = static_cast<int64_t>(entries.size());
     p.size = result.bytes;
   } else {
@@ -516,7 +529,7 @@ Result<AddResult> TrackedFiles::AddOne(const Target& t) {
   result.files = static_cast<int64_t>(items.size());
   result.sha256 = p.sha256;
   // Objects are durable before the pointer that names them.
-  CAIRN_RETURN_IF_ERROR(cache_->Sync());
+  CAIRN_RETURN_IF_ERROR(cache_->Sync(new_objects));
   CAIRN_RETURN_IF_ERROR(WriteStringToFile(t.pointer, FormatPointer(p)));
   return result;
 }
