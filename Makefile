@@ -13,6 +13,8 @@
 #   make bench-store   the training data store against DuckDB and PostgreSQL (bench/run-store.sh)
 #   make bench-metrics the metric engine (cairn eval run) against scikit-learn
 #                      (bench/run-metrics.sh)
+#   make bench-files   tracked files (add, status, checkout) on 1M small files against sha256sum
+#                      and cp -al (bench/run-files.sh; N_DIRS=100 for 100k files)
 #   make bench-coco    COCO box evaluation against pycocotools (bench/run-coco.sh; put a local
 #                      pycocotools build on PYTHONPATH, else only cairn is timed)
 #   make format        apply .clang-format to our sources
@@ -89,6 +91,10 @@ bench-store: build
 .PHONY: bench-metrics
 bench-metrics: build
 	bench/run-metrics.sh
+
+.PHONY: bench-files
+bench-files: build
+	bench/run-files.sh
 
 .PHONY: bench-coco
 bench-coco: build

@@ -95,6 +95,7 @@ std::string Command::UsageLine() const {
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command> kAll = [] {
     std::vector<Command> all = DataCommands();
+    for (Command& c : FileCommands()) all.push_back(std::move(c));
     for (Command& c : EvalCommands()) all.push_back(std::move(c));
     for (Command& c : EvalOutputCommands()) all.push_back(std::move(c));
     for (Command& c : CocoCommands()) all.push_back(std::move(c));

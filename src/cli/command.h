@@ -56,6 +56,7 @@ std::vector<Command> EvalCommands();
 std::vector<Command> EvalOutputCommands();
 std::vector<Command> ModelCommands();
 std::vector<Command> ExecCommands();
+std::vector<Command> FileCommands();
 std::vector<Command> RunCommands();
 std::vector<Command> TableCommands();
 std::vector<Command> VersionCommands();

@@ -1,0 +1,217 @@
+#include "files/hash_cache.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "base/file.h"
+
+namespace cairn::files {
+namespace {
+
+// Layout (little-endian; docs/files.md):
+//   header  (32 bytes): magic "CAIRNHC1", u64 count, u64 written_at_ns, u64 strings size
+//   records (count x 80): u32 path offset, u32 path length, u64 device, u64 inode,
+//           i64 size, i64 mtime_ns, i64 ctime_ns, 32-byte SHA-256
+//   strings (paths, concatenated, sorted by byte order)
+//   trailer (8 bytes): XXH3-64 of everything before it
+constexpr char kMagic[8] = {'C', 'A', 'I', 'R', 'N', 'H', 'C', '1'};
+constexpr size_t kHeader = 32;
+constexpr size_t kRecord = 80;
+
+template <typename T>
+T Load64(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename T>
+void Append(std::string* out, T v) {
+  out->append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+FileStat StatAt(const char* rec) {
+  FileStat s;
+  s.device = Load64<uint64_t>(rec + 8);
+  s.inode = Load64<uint64_t>(rec + 16);
+  s.size = Load64<int64_t>(rec + 24);
+  s.mtime_ns = Load64<int64_t>(rec + 32);
+  s.ctime_ns = Load64<int64_t>(rec + 40);
+  return s;
+}
+
+void AppendRecord(std::string* out, uint32_t offset, uint32_t length, const FileStat& s,
+                  const uint8_t* digest) {
+  Append(out, offset);
+  Append(out, length);
+  Append(out, s.device);
+  Append(out, s.inode);
+  Append(out, s.size);
+  Append(out, s.mtime_ns);
+  Append(out, s.ctime_ns);
+  out->append(reinterpret_cast<const char*>(digest), 32);
+}
+
+}  // namespace
+
+void HashCache::Load() {
+  auto data = ReadFileToString(path_);
+  if (!data.ok()) {
+    if (data.status().code() != StatusCode::kNotFound) warning_ = data.status().message();
+    return;
+  }
+  std::string& b = *data;
+  auto discard = [&](const std::string& why) {
+    warning_ = path_ + ": " + why + "; the hash cache is rebuilt";
+  };
+  if (b.size() < kHeader + 8 || std::memcmp(b.data(), kMagic, 8) != 0) {
+    discard("not a cairn hash cache");
+    return;
+  }
+  const auto count = Load64<uint64_t>(b.data() + 8);
+  const auto strings = Load64<uint64_t>(b.data() + 24);
+  if (count > (uint64_t{1} << 31) || strings > b.size() ||
+      kHeader + count * kRecord + strings + 8 != b.size()) {
+    discard("truncated");
+    return;
+  }
+  if (Xxh3Bytes(b.data(), b.size() - 8) != Load64<uint64_t>(b.data() + b.size() - 8)) {
+    discard("checksum mismatch");
+    return;
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    const char* rec = b.data() + kHeader + i * kRecord;
+    if (uint64_t{Load64<uint32_t>(rec)} + Load64<uint32_t>(rec + 4) > strings) {
+      discard("entry " + std::to_string(i) + " points outside the path table");
+      return;
+    }
+  }
+  written_at_ns_ = Load64<int64_t>(b.data() + 16);
+  count_ = static_cast<size_t>(count);
+  buffer_ = std::move(b);
+  BuildIndex();
+}
+
+HashCache::View HashCache::EntryAt(size_t i) const {
+  const char* rec = buffer_.data() + kHeader + i * kRecord;
+  const char* strings = buffer_.data() + kHeader + count_ * kRecord;
+  return {std::string_view(strings + Load64<uint32_t>(rec), Load64<uint32_t>(rec + 4)), rec};
+}
+
+void HashCache::BuildIndex() {
+  size_t slots = 16;
+  while (slots < count_ * 2) slots *= 2;
+  index_.assign(slots, 0);
+  index_mask_ = slots - 1;
+  for (size_t i = 0; i < count_; ++i) {
+    uint64_t h = Xxh3(EntryAt(i).path) & index_mask_;
+    while (index_[h] != 0) h = (h + 1) & index_mask_;
+    index_[h] = static_cast<uint32_t>(i + 1);
+  }
+}
+
+std::optional<Sha256Digest> HashCache::Lookup(std::string_view path, const FileStat& stat) const {
+  if (count_ == 0) return std::nullopt;
+  for (uint64_t h = Xxh3(path) & index_mask_; index_[h] != 0; h = (h + 1) & index_mask_) {
+    const View v = EntryAt(index_[h] - 1);
+    if (v.path != path) continue;
+    if (StatAt(v.record) != stat) return std::nullopt;
+    if (std::max(stat.mtime_ns, stat.ctime_ns) > written_at_ns_ - kRacyMarginNanos) {
+      return std::nullopt;
+    }
+    Sha256Digest d;
+    std::memcpy(d.data(), v.record + 48, 32);
+    return d;
+  }
+  return std::nullopt;
+}
+
+void HashCache::Record(std::string path, const FileStat& stat, const Sha256Digest& digest) {
+  std::lock_guard<std::mutex> lock(mu_);
+  added_.push_back({std::move(path), stat, digest});
+}
+
+void HashCache::DropUnder(std::string prefix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  dropped_.push_back(std::move(prefix));
+}
+
+Status HashCache::Save() {
+  if (!dirty()) return Status::Ok();
+  // Recorded entries win over loaded ones; among recorded ones, the last for a path wins.
+  std::stable_sort(added_.begin(), added_.end(),
+                   [](const NewEntry& a, const NewEntry& b) { return a.path < b.path; });
+  std::vector<const NewEntry*> fresh;
+  fresh.reserve(added_.size());
+  for (size_t i = 0; i < added_.size(); ++i) {
+    if (i + 1 < added_.size() && added_[i + 1].path == added_[i].path) continue;
+    fresh.push_back(&added_[i]);
+  }
+  auto dropped = [&](std::string_view p) {
+    return std::any_of(dropped_.begin(), dropped_.end(),
+                       [&](const std::string& d) { return p.substr(0, d.size()) == d; });
+  };
+  std::string records;
+  std::string strings;
+  uint64_t count = 0;
+  auto emit = [&](std::string_view p, const FileStat& s, const uint8_t* digest) {
+    AppendRecord(&records, static_cast<uint32_t>(strings.size()), static_cast<uint32_t>(p.size()),
+                 s, digest);
+    strings.append(p);
+    ++count;
+  };
+  // Loaded entries are sorted by path (the file is written sorted); merge.
+  size_t j = 0;
+  for (size_t i = 0; i < count_; ++i) {
+    const View v = EntryAt(i);
+    while (j < fresh.size() && fresh[j]->path < v.path) {
+      emit(fresh[j]->path, fresh[j]->stat, fresh[j]->digest.data());
+      ++j;
+    }
+    if (j < fresh.size() && fresh[j]->path == v.path) continue;  // replaced
+    if (!dropped_.empty() && dropped(v.path)) continue;
+    emit(v.path, StatAt(v.record), reinterpret_cast<const uint8_t*>(v.record + 48));
+  }
+  for (; j < fresh.size(); ++j) emit(fresh[j]->path, fresh[j]->stat, fresh[j]->digest.data());
+  if (strings.size() > UINT32_MAX) return Status::Unsupported(path_ + ": hash cache too large");
+
+  std::string out;
+  out.reserve(kHeader + records.size() + strings.size() + 8);
+  out.append(kMagic, 8);
+  Append(&out, count);
+  Append(&out, NowNanos());
+  Append(&out, static_cast<uint64_t>(strings.size()));
+  out += records;
+  out += strings;
+  Append(&out, Xxh3Bytes(out.data(), out.size()));
+
+  const std::string tmp = path_ + ".tmp-" + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError(tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status::IOError(tmp + ": " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0 || ::rename(tmp.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::IOError(path_ + ": " + std::strerror(err));
+  }
+  added_.clear();
+  dropped_.clear();
+  return Status::Ok();
+}
+
+}  // namespace cairn::files

@@ -1,0 +1,110 @@
+#include "files/hash_cache.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace cairn::files {
+namespace {
+
+namespace fs = std::filesystem;
+
+class HashCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "cairn_hash_cache_XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string dir_;
+};
+
+FileStat Old(uint64_t inode) {
+  // Timestamps from 2001: far older than any write time, so never racy.
+  return {1, inode, 10, int64_t{1000000000} * 1000000000, int64_t{1000000000} * 1000000000};
+}
+
+TEST_F(HashCacheTest, SavedEntriesAreFoundOnlyWithTheSameStat) {
+  const Sha256Digest d = Sha256Of("abc");
+  {
+    HashCache c(dir_ + "/hc");
+    c.Load();
+    c.Record("data/a", Old(5), d);
+    c.Record("data/b", Old(6), Sha256Of("x"));
+    ASSERT_TRUE(c.Save().ok());
+  }
+  HashCache c(dir_ + "/hc");
+  c.Load();
+  EXPECT_TRUE(c.warning().empty());
+  EXPECT_EQ(c.loaded_size(), 2U);
+  auto hit = c.Lookup("data/a", Old(5));
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(ToHex(*hit), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  FileStat touched = Old(5);
+  touched.mtime_ns += 1;
+  EXPECT_FALSE(c.Lookup("data/a", touched).has_value());
+  FileStat moved = Old(5);
+  moved.inode = 99;
+  EXPECT_FALSE(c.Lookup("data/a", moved).has_value());
+  EXPECT_FALSE(c.Lookup("data/c", Old(5)).has_value());
+}
+
+TEST_F(HashCacheTest, RecentTimestampsAreNotTrusted) {
+  HashCache c(dir_ + "/hc");
+  FileStat fresh = Old(1);
+  fresh.ctime_ns = NowNanos();  // changed just before the cache is written: racily clean
+  c.Record("f", fresh, Sha256Of("a"));
+  ASSERT_TRUE(c.Save().ok());
+  HashCache back(dir_ + "/hc");
+  back.Load();
+  EXPECT_EQ(back.loaded_size(), 1U);
+  EXPECT_FALSE(back.Lookup("f", fresh).has_value());
+}
+
+TEST_F(HashCacheTest, DropUnderForgetsUnrecordedEntriesAndRecordedOnesWin) {
+  {
+    HashCache c(dir_ + "/hc");
+    c.Record("d/a", Old(1), Sha256Of("1"));
+    c.Record("d/b", Old(2), Sha256Of("2"));
+    c.Record("e/a", Old(3), Sha256Of("3"));
+    ASSERT_TRUE(c.Save().ok());
+  }
+  {
+    HashCache c(dir_ + "/hc");
+    c.Load();
+    c.DropUnder("d/");
+    c.Record("d/b", Old(2), Sha256Of("new"));
+    ASSERT_TRUE(c.Save().ok());
+  }
+  HashCache c(dir_ + "/hc");
+  c.Load();
+  EXPECT_EQ(c.loaded_size(), 2U);
+  EXPECT_FALSE(c.Lookup("d/a", Old(1)).has_value());
+  EXPECT_EQ(*c.Lookup("d/b", Old(2)), Sha256Of("new"));
+  EXPECT_EQ(*c.Lookup("e/a", Old(3)), Sha256Of("3"));
+}
+
+TEST_F(HashCacheTest, DamagedFileIsDiscardedWithAWarning) {
+  {
+    HashCache c(dir_ + "/hc");
+    c.Record("a", Old(1), Sha256Of("1"));
+    ASSERT_TRUE(c.Save().ok());
+  }
+  {
+    std::fstream f(dir_ + "/hc", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('\x7f');
+  }
+  HashCache c(dir_ + "/hc");
+  c.Load();
+  EXPECT_EQ(c.loaded_size(), 0U);
+  EXPECT_NE(c.warning().find("checksum mismatch"), std::string::npos) << c.warning();
+  EXPECT_FALSE(c.Lookup("a", Old(1)).has_value());
+}
+
+}  // namespace
+}  // namespace cairn::files
