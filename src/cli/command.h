@@ -54,6 +54,7 @@ std::vector<Command> CocoCommands();
 std::vector<Command> DataCommands();
 std::vector<Command> EvalCommands();
 std::vector<Command> EvalOutputCommands();
+std::vector<Command> PipelineCommands();
 std::vector<Command> RunCommands();
 std::vector<Command> TableCommands();
 std::vector<Command> VersionCommands();
