@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "base/thread_pool.h"
 #include "base/time.h"
@@ -93,12 +94,19 @@ class LocalExecutor final : public Executor {
     for (const auto& [k, v] : task.env) vars[k] = v;
     std::vector<std::string> env_strings;
     env_strings.reserve(vars.size());
-    for (const auto& [k, v] : vars) env_strings.push_back(k + "=" + v);
+    for (const auto& [k, v] : vars) {
+      std::string entry = k;
+      entry += '=';
+      entry += v;
+      env_strings.push_back(std::move(entry));
+    }
     std::vector<char*> envp;
+    envp.reserve(env_strings.size() + 1);
     for (std::string& s : env_strings) envp.push_back(s.data());
     envp.push_back(nullptr);
     std::vector<std::string> args = task.argv;
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
 

@@ -194,7 +194,9 @@ Result<SavedOutputs> SaveOutputs(store::BlobStore& blobs, PathHasher& hasher,
     return Status::Ok();
   };
   for (const std::string& rel : outs) {
-    const std::string path = dir + "/" + rel;
+    std::string path = dir;
+    path += '/';
+    path += rel;
     CAIRN_ASSIGN_OR_RETURN(PathHash h, hasher.Hash(path));
     StoredOutput o;
     o.path = rel;

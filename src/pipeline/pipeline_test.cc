@@ -403,7 +403,7 @@ class RunnerTest : public ::testing::Test {
     return p.ok() ? *p : Pipeline{};
   }
 
-  RunReport Run(RunOptions o = {}) {
+  RunReport Run(const RunOptions& o = {}) {
     Pipeline p = Load();
     auto ex = MakeLocalExecutor(2, nullptr);
     auto r = RunPipeline(tw_.ws(), p, *ex, o);

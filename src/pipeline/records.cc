@@ -105,19 +105,36 @@ Status BeginPipelineRun(Connection& conn, PipelineRunRecord* run) {
       .WithPrefix("pipeline: recording the run");
 }
 
+namespace {
+
+Status InsertStageRun(Connection& c, const StageRunRecord& s) {
+  return c
+      .Execute(
+          "INSERT INTO pipeline_stage_runs (run_id, stage, stage_key, status, reason, "
+          "inputs, started_at, ended_at, command_micros, exit_code, stdout_blob, "
+          "stderr_blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {Value::Text(s.run_id), Value::Text(s.stage), Value::Text(s.key),
+           Value::Text(std::string(StageStatusName(s.status))), Value::Text(s.reason),
+           Value::Text(s.inputs), Value::Int64(s.started_at), Value::Int64(s.ended_at),
+           Value::Int64(s.command_micros), OptionalInt(s.exit_code), Value::Text(s.stdout_blob),
+           Value::Text(s.stderr_blob)})
+      .status();
+}
+
+}  // namespace
+
+Status RecordStageRuns(Connection& conn, const std::vector<StageRunRecord>& stages) {
+  if (stages.empty()) return Status::Ok();
+  return catalog::RunInTransaction(conn, [&](Connection& c) -> Status {
+    for (const StageRunRecord& s : stages) CAIRN_RETURN_IF_ERROR(InsertStageRun(c, s));
+    return Status::Ok();
+  });
+}
+
 Status RecordStageRun(Connection& conn, const StageRunRecord& s, const CacheEntry* entry,
                       const std::vector<std::string>& entry_blobs) {
   return catalog::RunInTransaction(conn, [&](Connection& c) -> Status {
-    CAIRN_RETURN_IF_ERROR(
-        c.Execute("INSERT INTO pipeline_stage_runs (run_id, stage, stage_key, status, reason, "
-                  "inputs, started_at, ended_at, command_micros, exit_code, stdout_blob, "
-                  "stderr_blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  {Value::Text(s.run_id), Value::Text(s.stage), Value::Text(s.key),
-                   Value::Text(std::string(StageStatusName(s.status))), Value::Text(s.reason),
-                   Value::Text(s.inputs), Value::Int64(s.started_at), Value::Int64(s.ended_at),
-                   Value::Int64(s.command_micros), OptionalInt(s.exit_code),
-                   Value::Text(s.stdout_blob), Value::Text(s.stderr_blob)})
-            .status());
+    CAIRN_RETURN_IF_ERROR(InsertStageRun(c, s));
     if (entry == nullptr) return Status::Ok();
     CAIRN_ASSIGN_OR_RETURN(
         int64_t inserted,

@@ -73,6 +73,9 @@ Status BeginPipelineRun(catalog::Connection& conn, PipelineRunRecord* run);
 Status RecordStageRun(catalog::Connection& conn, const StageRunRecord& stage,
                       const CacheEntry* entry, const std::vector<std::string>& entry_blobs);
 
+/// Records several stage outcomes (without cache entries) in one transaction.
+Status RecordStageRuns(catalog::Connection& conn, const std::vector<StageRunRecord>& stages);
+
 /// Sets a run's final status (succeeded or failed) and end time.
 Status FinishPipelineRun(catalog::Connection& conn, const std::string& run_id,
                          std::string_view status);

@@ -327,6 +327,8 @@ class Scheduler {
       Status r = Record(s, out, "", nullptr, {}, NowMicros());
       if (!r.ok() && fatal.ok()) fatal = r;
     }
+    Status flushed = FlushRecords();
+    if (!flushed.ok() && fatal.ok()) fatal = flushed;
     return fatal;
   }
 
@@ -428,6 +430,7 @@ class Scheduler {
     task.env.emplace_back("CAIRN_PIPELINE", p_.name);
     task.env.emplace_back("CAIRN_PIPELINE_RUN", report_.run.id);
     task.env.emplace_back("CAIRN_STAGE", st.name);
+    CAIRN_RETURN_IF_ERROR(FlushRecords());
     if (o_.on_start) o_.on_start(st.name);
     ++*running;
     pool->Submit([this, s, task = std::move(task), started] {
@@ -546,10 +549,24 @@ class Scheduler {
     r.exit_code = out.exit_code;
     r.stdout_blob = out.stdout_blob;
     r.stderr_blob = out.stderr_blob;
-    CAIRN_RETURN_IF_ERROR(RecordStageRun(ws_.catalog(), r, entry, blobs));
+    if (entry == nullptr &&
+        (out.status == StageStatus::kSkipped || out.status == StageStatus::kRestored)) {
+      // Stages that did no work are recorded together, before the next command starts: a
+      // run killed before that loses nothing (their keys are complete in the run cache).
+      unrecorded_.push_back(std::move(r));
+    } else {
+      CAIRN_RETURN_IF_ERROR(FlushRecords());
+      CAIRN_RETURN_IF_ERROR(RecordStageRun(ws_.catalog(), r, entry, blobs));
+    }
     report_.stages.push_back(out);
     if (o_.on_stage) o_.on_stage(out);
     return Status::Ok();
+  }
+
+  Status FlushRecords() {
+    Status st = RecordStageRuns(ws_.catalog(), unrecorded_);
+    unrecorded_.clear();
+    return st;
   }
 
   struct Pending {
@@ -568,6 +585,7 @@ class Scheduler {
   std::vector<StageStatus> status_;
   std::vector<std::string> keys_;
   std::map<int, Pending> pending_;
+  std::vector<StageRunRecord> unrecorded_;
   bool stop_ = false;
   std::string log_dir_;
   RunReport report_;

@@ -199,8 +199,9 @@ Status ParseStage(const YamlEntry& entry, Stage* stage, std::vector<int>* dep_li
       CAIRN_ASSIGN_OR_RETURN(std::string path, NormalizePath(*o, true));
       for (const std::string& earlier : stage->outs) {
         if (Overlap(earlier, path)) {
-          return o->Error("output '" + path + "' overlaps output '" + earlier +
-                          "' of the same stage");
+          std::string message = "output '" + path;
+          message += "' overlaps output '" + earlier + "' of the same stage";
+          return o->Error(message);
         }
       }
       stage->outs.push_back(std::move(path));
