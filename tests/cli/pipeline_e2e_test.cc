@@ -225,8 +225,9 @@ TEST_F(PipelineE2eTest, BuiltInStepsKeyOnTheDatasetState) {
   RunResult again = Cairn({"pipeline", "run"});
   EXPECT_TRUE(Contains(again.out, "0 ran, 3 skipped")) << again.out;
   // New data in the dataset changes the snapshot step's key.
-  RunResult more = Cairn(
-      {"ingest", "road", "--from", std::string(CAIRN_SOURCE_DIR) + "/examples/relabels.jsonl"});
+  fs::copy_file(std::string(CAIRN_SOURCE_DIR) + "/examples/relabels.jsonl",
+                project_ + "/relabels.jsonl");
+  RunResult more = Cairn({"ingest", "road", "--from", "relabels.jsonl"});
   ASSERT_EQ(more.exit_code, 0) << more.err;
   RunResult status = Cairn({"pipeline", "status"});
   EXPECT_TRUE(Contains(status.out, "changed: state dataset road head")) << status.out;
