@@ -15,6 +15,8 @@
 #                      (bench/run-metrics.sh)
 #   make bench-files   tracked files (add, status, checkout) on 1M small files against sha256sum
 #                      and cp -al (bench/run-files.sh; N_DIRS=100 for 100k files)
+#   make bench-pipeline no-op `cairn pipeline status` of 100 stages and the binary's start-up
+#                      time (bench/run-pipeline.sh)
 #   make bench-coco    COCO box evaluation against pycocotools (bench/run-coco.sh; put a local
 #                      pycocotools build on PYTHONPATH, else only cairn is timed)
 #   make format        apply .clang-format to our sources
@@ -95,6 +97,10 @@ bench-metrics: build
 .PHONY: bench-files
 bench-files: build
 	bench/run-files.sh
+
+.PHONY: bench-pipeline
+bench-pipeline: build
+	bench/run-pipeline.sh
 
 .PHONY: bench-coco
 bench-coco: build

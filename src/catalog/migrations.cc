@@ -180,6 +180,57 @@ CREATE TABLE model_evaluations (
 );
 )sql";
 
+// Schema v5: pipelines. Every `cairn pipeline run` is a pipeline run (a random 128-bit hex
+// id) with one row per stage it considered; a stage's outcome is recorded as soon as it is
+// known, so an interrupted run keeps its finished stages. The run cache maps a stage key
+// (SHA-256 of everything the stage depends on) to the outputs it produced: the manifest text
+// (one line per declared output) and every blob it references, so that gc keeps them.
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE pipeline_runs (
+  id TEXT NOT NULL PRIMARY KEY,
+  pipeline TEXT NOT NULL,
+  file TEXT NOT NULL,
+  file_hash TEXT NOT NULL,
+  window_start BIGINT,
+  window_end BIGINT,
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+  host TEXT NOT NULL DEFAULT '',
+  pid BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX pipeline_runs_by_pipeline ON pipeline_runs (pipeline, started_at);
+CREATE TABLE pipeline_stage_runs (
+  run_id TEXT NOT NULL REFERENCES pipeline_runs (id),
+  stage TEXT NOT NULL,
+  stage_key TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL
+    CHECK (status IN ('skipped', 'restored', 'ran', 'failed', 'not-run')),
+  reason TEXT NOT NULL DEFAULT '',
+  inputs TEXT NOT NULL DEFAULT '',
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT NOT NULL,
+  command_micros BIGINT NOT NULL DEFAULT 0,
+  exit_code BIGINT,
+  stdout_blob TEXT NOT NULL DEFAULT '',
+  stderr_blob TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, stage)
+);
+CREATE INDEX pipeline_stage_runs_by_stage ON pipeline_stage_runs (stage, ended_at);
+CREATE TABLE pipeline_cache (
+  stage_key TEXT NOT NULL PRIMARY KEY,
+  pipeline TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  outputs TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE pipeline_cache_blobs (
+  stage_key TEXT NOT NULL REFERENCES pipeline_cache (stage_key),
+  blob_id TEXT NOT NULL,
+  PRIMARY KEY (stage_key, blob_id)
+);
+)sql";
+
 constexpr std::string_view kCreateSchemaMigrations =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -247,6 +298,7 @@ const std::vector<Migration>& CoreMigrations() {
       {2, "ingest_summaries_tags_snapshot_splits", kSchemaV2},
       {3, "runs_params_metrics_tags", kSchemaV3},
       {4, "artifacts_model_registry", kSchemaV4},
+      {5, "pipeline_runs_stage_runs_cache", kSchemaV5},
   };
   return kMigrations;
 }

@@ -57,6 +57,7 @@ std::vector<Command> EvalOutputCommands();
 std::vector<Command> ModelCommands();
 std::vector<Command> ExecCommands();
 std::vector<Command> FileCommands();
+std::vector<Command> PipelineCommands();
 std::vector<Command> RunCommands();
 std::vector<Command> TableCommands();
 std::vector<Command> VersionCommands();

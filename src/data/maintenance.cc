@@ -11,7 +11,9 @@ Result<std::set<std::string>> LiveBlobs(Workspace& ws) {
   for (const char* sql :
        {"SELECT object_id FROM commit_segments", "SELECT keys_object FROM snapshot_splits",
         "SELECT versions_object FROM snapshot_splits", "SELECT blob_id FROM run_artifacts",
-        "SELECT result_blob FROM model_evaluations"}) {
+        "SELECT result_blob FROM model_evaluations", "SELECT blob_id FROM pipeline_cache_blobs",
+        "SELECT stdout_blob FROM pipeline_stage_runs WHERE stdout_blob <> ''",
+        "SELECT stderr_blob FROM pipeline_stage_runs WHERE stderr_blob <> ''"}) {
     CAIRN_ASSIGN_OR_RETURN(catalog::QueryResult r, ws.catalog().Query(sql));
     for (const auto& row : r.rows) live.insert(row[0].bytes());
   }

@@ -1,0 +1,79 @@
+#pragma once
+
+// Pipeline files: a YAML description of stages (a shell command or a built-in cairn step,
+// its dependencies, params and outputs) read into a validated stage graph (docs/pipelines.md).
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace cairn::pipeline {
+
+/// One stage of a pipeline, as declared (paths normalised, edges resolved).
+struct Stage {
+  std::string name;
+  /// "FILE:LINE" of the stage's name in the pipeline file.
+  std::string location;
+  /// The shell command (`cmd:`), run with /bin/sh -c; empty for a built-in step.
+  std::string cmd;
+  /// The arguments of a built-in step (`cairn:`), split like a shell would; empty for `cmd:`.
+  std::vector<std::string> cairn_args;
+  /// Files or directories read, relative to the pipeline's directory (or absolute),
+  /// lexically normalised.
+  std::vector<std::string> deps;
+  /// Dotted keys of the params file whose values the stage depends on.
+  std::vector<std::string> params;
+  /// Files or directories written, relative to the pipeline's directory, normalised.
+  std::vector<std::string> outs;
+  /// Stages named in `needs:`.
+  std::vector<std::string> needs;
+  /// Direct upstream stages (indexes into Pipeline::stages): those in `needs:` and those
+  /// whose outputs this stage reads. Sorted, without duplicates.
+  std::vector<int> upstream;
+  /// Whether the command or arguments mention ${start_time} or ${end_time}.
+  bool uses_window = false;
+};
+
+/// A parsed and validated pipeline.
+struct Pipeline {
+  /// The `pipeline:` name (default: the name of the file's directory).
+  std::string name;
+  /// The pipeline file as given, and the absolute directory it is in (stages run there).
+  std::string file;
+  std::string dir;
+  /// SHA-256 (hex) of the pipeline file's bytes.
+  std::string file_hash;
+  /// The params file as written (relative to dir), empty when there is none.
+  std::string params_file;
+  /// The values of every param a stage names: dotted key -> canonical text (a scalar's
+  /// text; maps and sequences written as compact JSON-like text with sorted map keys).
+  std::map<std::string, std::string> param_values;
+  /// The stages in file order.
+  std::vector<Stage> stages;
+  /// Stage indexes in a topological order (upstream first; ties in file order).
+  std::vector<int> order;
+
+  /// The index of the stage called `name`, or -1.
+  int Find(std::string_view name) const;
+  /// `roots` and every stage upstream of them, as a mask over stages.
+  std::vector<bool> WithUpstream(const std::vector<int>& roots) const;
+};
+
+/// Reads, parses and validates the pipeline file at `path` (and its params file). Errors are
+/// kInvalidArgument "FILE:LINE: ...": unknown fields, a stage with neither or both of `cmd`
+/// and `cairn`, unknown stages in `needs`, cycles (named stage by stage), two stages
+/// declaring the same (or a nested) output, a dependency that does not exist and that no
+/// stage produces, params keys missing from the params file, unusable paths. kNotFound if
+/// the file does not exist.
+Result<Pipeline> LoadPipeline(const std::string& path);
+
+/// Splits `text` into words like a POSIX shell without expansions: blanks separate words;
+/// '...' keeps everything literally; "..." keeps everything but lets \" \\ \$ \` escape; a
+/// backslash outside quotes escapes the next character. kInvalidArgument for an unterminated
+/// quote or a trailing backslash.
+Result<std::vector<std::string>> SplitWords(std::string_view text);
+
+}  // namespace cairn::pipeline
