@@ -12,6 +12,8 @@
 #   make bench-store   the training data store against DuckDB and PostgreSQL (bench/run-store.sh)
 #   make bench-metrics the metric engine (cairn eval run) against scikit-learn
 #                      (bench/run-metrics.sh)
+#   make bench-track   run tracking: run list in SQL vs in memory over 100k runs, metric
+#                      logging, on SQLite and PostgreSQL (bench/run-track.sh)
 #   make bench-coco    COCO box evaluation against pycocotools (bench/run-coco.sh; put a local
 #                      pycocotools build on PYTHONPATH, else only cairn is timed)
 #   make format        apply .clang-format to our sources
@@ -84,6 +86,10 @@ bench-store: build
 .PHONY: bench-metrics
 bench-metrics: build
 	bench/run-metrics.sh
+
+.PHONY: bench-track
+bench-track: build
+	bench/run-track.sh
 
 .PHONY: bench-coco
 bench-coco: build

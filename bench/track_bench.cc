@@ -19,9 +19,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
-#include <functional>
 #include <vector>
 
 #include "catalog/catalog.h"
@@ -115,14 +115,14 @@ int Generate(const std::string& dir, int64_t runs, const std::string& uri) {
       const int64_t created = base_time + static_cast<int64_t>(r) * 1000000;
       run_rows.push_back({Value::Text(id), Value::Text("run-" + std::to_string(r)),
                           Value::Text("finished"), Value::Null(), Value::Int64(created),
-                          Value::Int64(created + 3600000000), Value::Int64(0),
-                          Value::Text("bench"), Value::Int64(0), Value::Text("{}")});
+                          Value::Int64(created + 3600000000), Value::Int64(0), Value::Text("bench"),
+                          Value::Int64(0), Value::Text("{}")});
       auto param = [&](const std::string& key, const std::string& value, const char* type) {
-        param_rows.push_back(
-            {Value::Text(id), Value::Text(key), Value::Text(value), Value::Text(type),
-             std::string_view(type) == "string"
-                 ? Value::Null()
-                 : Value::Double(std::strtod(value.c_str(), nullptr))});
+        param_rows.push_back({Value::Text(id), Value::Text(key), Value::Text(value),
+                              Value::Text(type),
+                              std::string_view(type) == "string"
+                                  ? Value::Null()
+                                  : Value::Double(std::strtod(value.c_str(), nullptr))});
       };
       // lr log-uniform in [1e-4, 1): `lr < 0.1` holds for 3/4 of the runs.
       param("lr", Fmt(std::pow(10.0, -4 + 4 * Uniform(r, 1))), "float64");
@@ -165,8 +165,7 @@ int Generate(const std::string& dir, int64_t runs, const std::string& uri) {
       CAIRN_RETURN_IF_ERROR(InsertRows(
           t, "INSERT INTO run_params (run_id, key, value, type, number) VALUES ", param_rows));
       CAIRN_RETURN_IF_ERROR(InsertRows(
-          t, "INSERT INTO run_metrics (run_id, key, step, value, logged_at) VALUES ",
-          metric_rows));
+          t, "INSERT INTO run_metrics (run_id, key, step, value, logged_at) VALUES ", metric_rows));
       CAIRN_RETURN_IF_ERROR(InsertRows(
           t, "INSERT INTO run_latest_metrics (run_id, key, step, value, logged_at) VALUES ",
           latest_rows));
@@ -217,13 +216,15 @@ int List(const std::string& dir, const std::string& engine, int repeat, int64_t 
       const cairn::table::Column& column = t->column(col);
       for (int64_t row = 0; row < rows; ++row) {
         const std::string cell = column.Format(row, "null");
-        fingerprint = Mix(fingerprint ^ std::hash<std::string>{}(t->schema().field(col).name + "=" + cell));
+        fingerprint =
+            Mix(fingerprint ^ std::hash<std::string>{}(t->schema().field(col).name + "=" + cell));
       }
     }
   }
   std::printf("{\"engine\": \"%s\", \"rows\": %" PRId64 ", \"fingerprint\": \"%016" PRIx64
               "\", \"min_ms\": %.3f, \"p50_ms\": %.3f, \"p95_ms\": %.3f}\n",
-              engine.c_str(), rows, fingerprint, *std::min_element(ms.begin(), ms.end()), Percentile(ms, 0.5), Percentile(ms, 0.95));
+              engine.c_str(), rows, fingerprint, *std::min_element(ms.begin(), ms.end()),
+              Percentile(ms, 0.5), Percentile(ms, 0.95));
   return 0;
 }
 

@@ -304,7 +304,8 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
             StatusCode::kInvalidArgument);
   EXPECT_FALSE(
       conn->Execute("INSERT INTO runs (id, status, created_at) VALUES ('r4', 'paused', 7)").ok());
-  ASSERT_TRUE(conn->Execute("INSERT INTO run_params VALUES ('r1', 'lr', '0.01', 'float64', 0.01)").ok());
+  ASSERT_TRUE(
+      conn->Execute("INSERT INTO run_params VALUES ('r1', 'lr', '0.01', 'float64', 0.01)").ok());
   EXPECT_EQ(conn->Execute("INSERT INTO run_params VALUES ('r1', 'lr', '0.02', 'float64', 0.02)")
                 .status()
                 .code(),

@@ -1143,8 +1143,8 @@ FilterNode TreeOf(const std::vector<Node>& nodes, int index) {
   out.op = static_cast<FilterNode::Op>(node.op);
   out.negated = node.negated;
   for (const Literal& lit : node.literals) {
-    out.literals.push_back({static_cast<FilterLiteral::Kind>(lit.kind), lit.text, lit.int_value,
-                            lit.float_value});
+    out.literals.push_back(
+        {static_cast<FilterLiteral::Kind>(lit.kind), lit.text, lit.int_value, lit.float_value});
   }
   return out;
 }

@@ -190,7 +190,8 @@ TEST_F(RunListSqlTest, IntegersBeyondTwoTo53FallBackToMemory) {
 
 TEST_F(RunListSqlTest, LargeBatchesKeepEveryPointAndTheLatest) {
   std::vector<MetricPoint> points;
-  for (int64_t i = 0; i < 1500; ++i) points.push_back({"loss", i % 700, 1.0 / static_cast<double>(i + 1), 0});
+  for (int64_t i = 0; i < 1500; ++i)
+    points.push_back({"loss", i % 700, 1.0 / static_cast<double>(i + 1), 0});
   ASSERT_TRUE(LogMetrics(ws(), ids_["c"], points).ok());
   auto run = GetRun(ws(), ids_["c"]);
   ASSERT_TRUE(run.ok());
@@ -205,10 +206,9 @@ TEST_F(RunListSqlTest, LargeBatchesKeepEveryPointAndTheLatest) {
 }
 
 TEST(RunListMigrationTest, VersionFiveBackfillsNumbersAndLatestMetrics) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() /
-       ("cairn_run_list_v4_" + std::to_string(::getpid()) + ".db"))
-          .string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("cairn_run_list_v4_" + std::to_string(::getpid()) + ".db"))
+                               .string();
   std::filesystem::remove(path);
   {
     catalog::OpenOptions no_migrate;
@@ -223,13 +223,12 @@ TEST(RunListMigrationTest, VersionFiveBackfillsNumbersAndLatestMetrics) {
                               "('aaaa0000', 'old', 'finished', 1), "
                               "('bbbb0000', 'older', 'finished', 0)")
                     .ok());
-    ASSERT_TRUE(
-        (*conn)
-            ->Execute("INSERT INTO run_params (run_id, key, value, type) VALUES "
-                      "('aaaa0000', 'lr', '0.25', 'float64'), ('aaaa0000', 'epochs', '12', "
-                      "'int64'), ('aaaa0000', 'opt', 'adam', 'string'), "
-                      "('bbbb0000', 'lr', '1e-3', 'float64')")
-            .ok());
+    ASSERT_TRUE((*conn)
+                    ->Execute("INSERT INTO run_params (run_id, key, value, type) VALUES "
+                              "('aaaa0000', 'lr', '0.25', 'float64'), ('aaaa0000', 'epochs', '12', "
+                              "'int64'), ('aaaa0000', 'opt', 'adam', 'string'), "
+                              "('bbbb0000', 'lr', '1e-3', 'float64')")
+                    .ok());
     // Series: a/f1 highest step 3 (logged twice: the later, 0.7, wins); a/loss one point;
     // b/f1 steps 0 and 1 logged out of order.
     ASSERT_TRUE((*conn)
@@ -248,13 +247,11 @@ TEST(RunListMigrationTest, VersionFiveBackfillsNumbersAndLatestMetrics) {
   ASSERT_EQ(latest->rows.size(), 3u);
   EXPECT_EQ(latest->rows[0], (catalog::Row{Value::Text("aaaa0000"), Value::Text("f1"),
                                            Value::Int64(3), Value::Double(0.7), Value::Int64(12)}));
-  EXPECT_EQ(latest->rows[1],
-            (catalog::Row{Value::Text("aaaa0000"), Value::Text("loss"), Value::Int64(0),
-                          Value::Double(2.5), Value::Int64(10)}));
+  EXPECT_EQ(latest->rows[1], (catalog::Row{Value::Text("aaaa0000"), Value::Text("loss"),
+                                           Value::Int64(0), Value::Double(2.5), Value::Int64(10)}));
   EXPECT_EQ(latest->rows[2], (catalog::Row{Value::Text("bbbb0000"), Value::Text("f1"),
                                            Value::Int64(1), Value::Double(0.4), Value::Int64(5)}));
-  auto numbers =
-      (*conn)->Query("SELECT run_id, key, number FROM run_params ORDER BY run_id, key");
+  auto numbers = (*conn)->Query("SELECT run_id, key, number FROM run_params ORDER BY run_id, key");
   ASSERT_TRUE(numbers.ok());
   ASSERT_EQ(numbers->rows.size(), 4u);
   EXPECT_EQ(numbers->rows[0][2], Value::Double(12));

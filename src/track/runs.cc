@@ -804,7 +804,8 @@ Result<table::Table> ListRunsInMemory(Connection& c, const ListOptions& options,
     metric_keys.insert(row[1].bytes());
   }
   KeyColumns keys;
-  for (const std::string& key : param_keys) keys.params.emplace_back(key, ParamColumnType(rows, key));
+  for (const std::string& key : param_keys)
+    keys.params.emplace_back(key, ParamColumnType(rows, key));
   keys.metrics.assign(metric_keys.begin(), metric_keys.end());
   keys.tags.assign(tag_keys.begin(), tag_keys.end());
   CAIRN_ASSIGN_OR_RETURN(table::Table all, BuildRunsTable(rows, keys));
@@ -857,11 +858,11 @@ constexpr size_t kMaxIdLookups = 4000;
 // A skip scan over the index that leads with `key`: one probe per key, whatever the number of
 // runs.
 Result<std::vector<std::string>> DistinctKeys(Connection& c, const std::string& table) {
-  CAIRN_ASSIGN_OR_RETURN(
-      QueryResult r, c.Query("WITH RECURSIVE k (key) AS (SELECT MIN(key) FROM " + table +
-                             " UNION ALL SELECT (SELECT MIN(t.key) FROM " + table +
-                             " t WHERE t.key > k.key) FROM k WHERE k.key IS NOT NULL) "
-                             "SELECT key FROM k WHERE key IS NOT NULL"));
+  CAIRN_ASSIGN_OR_RETURN(QueryResult r,
+                         c.Query("WITH RECURSIVE k (key) AS (SELECT MIN(key) FROM " + table +
+                                 " UNION ALL SELECT (SELECT MIN(t.key) FROM " + table +
+                                 " t WHERE t.key > k.key) FROM k WHERE k.key IS NOT NULL) "
+                                 "SELECT key FROM k WHERE key IS NOT NULL"));
   std::vector<std::string> keys;
   for (const Row& row : r.rows) keys.push_back(row[0].bytes());
   std::sort(keys.begin(), keys.end());
@@ -1178,14 +1179,12 @@ Result<std::vector<RunRow>> LoadRuns(Connection& c, const std::vector<std::strin
   };
   CAIRN_RETURN_IF_ERROR(each("SELECT " + std::string(kRunColumns) + " FROM runs WHERE id",
                              [](RunRow& r, const Row& row) { r.info = RunFromRow(row); }));
-  CAIRN_RETURN_IF_ERROR(each("SELECT run_id, key, value FROM run_params WHERE run_id",
-                             [](RunRow& r, const Row& row) {
-                               r.params[row[1].bytes()] = row[2].bytes();
-                             }));
-  CAIRN_RETURN_IF_ERROR(each("SELECT run_id, key, value FROM run_latest_metrics WHERE run_id",
-                             [](RunRow& r, const Row& row) {
-                               r.metrics[row[1].bytes()] = row[2].float64();
-                             }));
+  CAIRN_RETURN_IF_ERROR(
+      each("SELECT run_id, key, value FROM run_params WHERE run_id",
+           [](RunRow& r, const Row& row) { r.params[row[1].bytes()] = row[2].bytes(); }));
+  CAIRN_RETURN_IF_ERROR(
+      each("SELECT run_id, key, value FROM run_latest_metrics WHERE run_id",
+           [](RunRow& r, const Row& row) { r.metrics[row[1].bytes()] = row[2].float64(); }));
   CAIRN_RETURN_IF_ERROR(
       each("SELECT run_id, key, value FROM run_tags WHERE run_id",
            [](RunRow& r, const Row& row) { r.tags[row[1].bytes()] = row[2].bytes(); }));
@@ -1247,26 +1246,24 @@ Result<std::optional<table::Table>> ListRunsInSql(Connection& c, const ListOptio
       if (sort->nullable) order += "(r." + sort->name + " IS NULL), ";
       order += sort->Expr("r", backend) + dir + ", ";
     }
-    CAIRN_RETURN_IF_ERROR(select("SELECT r.id FROM runs r WHERE 1 = 1" + filter_sql +
-                                     " ORDER BY " + order + newest_first,
-                                 args, limit));
+    CAIRN_RETURN_IF_ERROR(select(
+        "SELECT r.id FROM runs r WHERE 1 = 1" + filter_sql + " ORDER BY " + order + newest_first,
+        args, limit));
   } else {
     // Runs with the key first, sorted by its value (an index range when the filter lets the
     // planner walk run_*_by_key_*), then those without it, newest first.
     const std::string table(sort->table());
     std::vector<Value> with_key = {Value::Text(sort->name)};
     with_key.insert(with_key.end(), args.begin(), args.end());
-    CAIRN_RETURN_IF_ERROR(select("SELECT r.id FROM " + table +
-                                     " s CROSS JOIN runs r WHERE s.key = ? AND r.id = s.run_id" +
-                                     filter_sql + " ORDER BY " + sort->Expr("s", backend) + dir +
-                                     ", " + newest_first,
-                                 with_key, limit));
+    CAIRN_RETURN_IF_ERROR(select(
+        "SELECT r.id FROM " + table + " s CROSS JOIN runs r WHERE s.key = ? AND r.id = s.run_id" +
+            filter_sql + " ORDER BY " + sort->Expr("s", backend) + dir + ", " + newest_first,
+        with_key, limit));
     const auto got = static_cast<int64_t>(ids.size());
     if (limit < 0 || got < limit) {
       CAIRN_RETURN_IF_ERROR(select("SELECT r.id FROM runs r WHERE NOT EXISTS (SELECT 1 FROM " +
-                                       table +
-                                       " s WHERE s.run_id = r.id AND s.key = ?)" + filter_sql +
-                                       " ORDER BY " + newest_first,
+                                       table + " s WHERE s.run_id = r.id AND s.key = ?)" +
+                                       filter_sql + " ORDER BY " + newest_first,
                                    with_key, limit < 0 ? -1 : limit - got));
     }
   }
