@@ -17,6 +17,8 @@
 #                      and cp -al (bench/run-files.sh; N_DIRS=100 for 100k files)
 #   make bench-pipeline no-op `cairn pipeline status` of 100 stages and the binary's start-up
 #                      time (bench/run-pipeline.sh)
+#   make bench-track   run tracking: run list in SQL vs in memory over 100k runs, metric
+#                      logging, on SQLite and PostgreSQL (bench/run-track.sh)
 #   make bench-coco    COCO box evaluation against pycocotools (bench/run-coco.sh; put a local
 #                      pycocotools build on PYTHONPATH, else only cairn is timed)
 #   make format        apply .clang-format to our sources
@@ -101,6 +103,10 @@ bench-files: build
 .PHONY: bench-pipeline
 bench-pipeline: build
 	bench/run-pipeline.sh
+
+.PHONY: bench-track
+bench-track: build
+	bench/run-track.sh
 
 .PHONY: bench-coco
 bench-coco: build

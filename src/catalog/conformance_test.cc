@@ -255,10 +255,10 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
   ASSERT_NE(conn, nullptr);
   auto version = SchemaVersion(*conn);
   ASSERT_TRUE(version.ok()) << version.status().ToString();
-  EXPECT_EQ(*version, 5);
+  EXPECT_EQ(*version, 6);
   auto recorded = conn->Query("SELECT version, name FROM schema_migrations ORDER BY version");
   ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
-  ASSERT_EQ(recorded->rows.size(), 5u);
+  ASSERT_EQ(recorded->rows.size(), 6u);
   EXPECT_EQ(recorded->rows[0], (Row{Value::Int64(1), Value::Text("datasets_commits_snapshots")}));
   EXPECT_EQ(recorded->rows[1],
             (Row{Value::Int64(2), Value::Text("ingest_summaries_tags_snapshot_splits")}));
@@ -266,6 +266,7 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
   EXPECT_EQ(recorded->rows[3], (Row{Value::Int64(4), Value::Text("artifacts_model_registry")}));
   EXPECT_EQ(recorded->rows[4],
             (Row{Value::Int64(5), Value::Text("pipeline_runs_stage_runs_cache")}));
+  EXPECT_EQ(recorded->rows[5], (Row{Value::Int64(6), Value::Text("run_list_in_sql")}));
 
   // The schema is usable as documented, foreign keys included; v2's columns have defaults.
   ASSERT_TRUE(conn->Execute("INSERT INTO datasets (name, description, created_at) VALUES (?, ?, ?)",
@@ -305,8 +306,9 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
             StatusCode::kInvalidArgument);
   EXPECT_FALSE(
       conn->Execute("INSERT INTO runs (id, status, created_at) VALUES ('r4', 'paused', 7)").ok());
-  ASSERT_TRUE(conn->Execute("INSERT INTO run_params VALUES ('r1', 'lr', '0.01', 'float64')").ok());
-  EXPECT_EQ(conn->Execute("INSERT INTO run_params VALUES ('r1', 'lr', '0.02', 'float64')")
+  ASSERT_TRUE(
+      conn->Execute("INSERT INTO run_params VALUES ('r1', 'lr', '0.01', 'float64', 0.01)").ok());
+  EXPECT_EQ(conn->Execute("INSERT INTO run_params VALUES ('r1', 'lr', '0.02', 'float64', 0.02)")
                 .status()
                 .code(),
             StatusCode::kAlreadyExists);
@@ -367,7 +369,7 @@ TEST_P(ConformanceTest, ReopeningAnUpToDateCatalogChangesNothing) {
   }
   auto conn = MustConnect(uri_, true);
   ASSERT_NE(conn, nullptr);
-  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM schema_migrations"), Value::Int64(5));
+  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM schema_migrations"), Value::Int64(6));
   EXPECT_EQ(Scalar(*conn, "SELECT applied_at FROM schema_migrations WHERE version = 1"),
             applied_at);
 }

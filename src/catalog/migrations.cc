@@ -231,6 +231,41 @@ CREATE TABLE pipeline_cache_blobs (
 );
 )sql";
 
+// Schema v6: what `run list` needs to filter and sort in SQL. A param that reads as a number
+// keeps it in `number` (NULL for string params); each series' latest point (the highest step,
+// the later logged on ties) is kept in run_latest_metrics, written with every logged batch;
+// indexes lead with the key so that one key's values are a range. Existing data is filled
+// in here; among points of one series with the same step and logging time the greatest
+// value is taken.
+constexpr std::string_view kSchemaV6 = R"sql(
+ALTER TABLE run_params ADD COLUMN number DOUBLE PRECISION;
+UPDATE run_params SET number = CAST(value AS DOUBLE PRECISION) WHERE type IN ('int64', 'float64');
+CREATE INDEX run_params_by_key_number ON run_params (key, number);
+CREATE INDEX run_params_by_key_type ON run_params (key, type);
+CREATE INDEX run_tags_by_key_value ON run_tags (key, value);
+CREATE INDEX runs_by_created_at_id ON runs (created_at, id);
+CREATE INDEX runs_running_by_host ON runs (host) WHERE status = 'running';
+CREATE TABLE run_latest_metrics (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  key TEXT NOT NULL,
+  step BIGINT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  logged_at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE INDEX run_latest_metrics_by_key_value ON run_latest_metrics (key, value);
+INSERT INTO run_latest_metrics (run_id, key, step, value, logged_at)
+SELECT m.run_id, m.key, m.step, MAX(m.value), m.logged_at
+FROM run_metrics m
+JOIN (SELECT t.run_id, t.key, t.step, MAX(t.logged_at) AS logged_at
+      FROM run_metrics t
+      JOIN (SELECT run_id, key, MAX(step) AS step FROM run_metrics GROUP BY run_id, key) h
+        ON t.run_id = h.run_id AND t.key = h.key AND t.step = h.step
+      GROUP BY t.run_id, t.key, t.step) l
+  ON m.run_id = l.run_id AND m.key = l.key AND m.step = l.step AND m.logged_at = l.logged_at
+GROUP BY m.run_id, m.key, m.step, m.logged_at
+)sql";
+
 constexpr std::string_view kCreateSchemaMigrations =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -299,6 +334,7 @@ const std::vector<Migration>& CoreMigrations() {
       {3, "runs_params_metrics_tags", kSchemaV3},
       {4, "artifacts_model_registry", kSchemaV4},
       {5, "pipeline_runs_stage_runs_cache", kSchemaV5},
+      {6, "run_list_in_sql", kSchemaV6},
   };
   return kMigrations;
 }

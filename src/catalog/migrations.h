@@ -27,8 +27,9 @@ struct Migration {
 /// The migrations of cairn's own schema, in version order (v1: datasets, commits,
 /// commit_segments, snapshots; v2: commit summaries, dataset tags, snapshot splits; v3: runs,
 /// their params, metric series and tags; v4: run artifacts, models, their versions, aliases,
-/// alias history and evaluations; v5: pipeline runs, stage runs and the run cache; see
-/// docs/catalog.md). The list lives for the whole
+/// alias history and evaluations; v5: pipeline runs, stage runs and the run cache; v6: numeric
+/// params, latest metrics and key indexes for `run list`; see docs/catalog.md). The list lives
+/// for the whole
 /// program.
 const std::vector<Migration>& CoreMigrations();
 

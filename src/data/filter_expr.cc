@@ -1134,6 +1134,21 @@ int TreeDepth(const std::vector<Node>& nodes, int index) {
   return depth + 1;
 }
 
+FilterNode TreeOf(const std::vector<Node>& nodes, int index) {
+  const Node& node = nodes[static_cast<size_t>(index)];
+  FilterNode out;
+  out.kind = static_cast<FilterNode::Kind>(node.kind);
+  for (int child : node.children) out.children.push_back(TreeOf(nodes, child));
+  out.field = node.field;
+  out.op = static_cast<FilterNode::Op>(node.op);
+  out.negated = node.negated;
+  for (const Literal& lit : node.literals) {
+    out.literals.push_back(
+        {static_cast<FilterLiteral::Kind>(lit.kind), lit.text, lit.int_value, lit.float_value});
+  }
+  return out;
+}
+
 }  // namespace
 
 struct FilterExpr::Impl {
@@ -1283,6 +1298,15 @@ std::vector<std::string> FilterExpr::Fields() const {
     for (int leaf : leaves) names.insert(impl_->nodes[static_cast<size_t>(leaf)].field);
   }
   return {names.begin(), names.end()};
+}
+
+FilterNode FilterExpr::Tree() const {
+  if (impl_->root < 0) {
+    FilterNode empty;
+    empty.kind = FilterNode::Kind::kAnd;
+    return empty;
+  }
+  return TreeOf(impl_->nodes, impl_->root);
 }
 
 Status FilterExpr::Bind(const table::Schema& schema) {

@@ -16,6 +16,33 @@ class Table;
 
 namespace cairn::data {
 
+/// A literal of a parsed filter, as written (see FilterExpr::Tree).
+struct FilterLiteral {
+  enum class Kind : uint8_t { kString, kInt, kFloat, kBool, kTimestamp };
+  Kind kind = Kind::kString;
+  std::string text;        // kString: the value
+  int64_t int_value = 0;   // kInt; kBool (0 or 1); kTimestamp (microseconds since the epoch, UTC)
+  double float_value = 0;  // kFloat
+};
+
+/// One node of a parsed filter's syntax tree (see FilterExpr::Tree), for translating a filter
+/// into another language, such as SQL over a catalog.
+struct FilterNode {
+  enum class Kind : uint8_t { kOr, kAnd, kNot, kCompare, kIn, kIsNull, kBoolField };
+  enum class Op : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
+  Kind kind = Kind::kCompare;
+  /// kOr and kAnd: two or more operands; kNot: one.
+  std::vector<FilterNode> children;
+  /// The leaves: the field they read.
+  std::string field;
+  /// kCompare: `field op literal` (a literal written first is mirrored to this form).
+  Op op = Op::kEq;
+  /// kIn: `not in`; kIsNull: `is not null`.
+  bool negated = false;
+  /// kCompare: one; kIn: one or more.
+  std::vector<FilterLiteral> literals;
+};
+
 /// A row filter written in the snapshot filter language (docs/filter.md), for example
 ///   tags.weather = 'rain' and captured_at >= '2021-06-01'
 /// Life cycle: Parse, then Bind to the schema of the tables to filter, then Evaluate any
@@ -42,6 +69,9 @@ class FilterExpr {
 
   /// The distinct field names the expression reads, sorted bytewise.
   std::vector<std::string> Fields() const;
+
+  /// The syntax tree; a tree with no children and kind kAnd for the empty expression.
+  FilterNode Tree() const;
 
   /// Resolves every field against `schema` and converts the literals to the field types.
   /// Errors: kNotFound for an unknown field ("filter: unknown field 'tags.wether' (at

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <random>
@@ -208,10 +209,81 @@ Status InsertParams(Connection& c, const std::string& run_id, const std::vector<
       msg += "'; params cannot change (got '" + value + "')";
       return Status::InvalidArgument(std::move(msg));
     }
+    const std::string_view type = InferParamType(value);
+    // The number is read as ListRuns' in-memory columns read it (strtod of the text).
     CAIRN_RETURN_IF_ERROR(
-        c.Execute("INSERT INTO run_params (run_id, key, value, type) VALUES (?, ?, ?, ?)",
-                  {Value::Text(run_id), Value::Text(key), Value::Text(value),
-                   Value::Text(std::string(InferParamType(value)))})
+        c.Execute(
+             "INSERT INTO run_params (run_id, key, value, type, number) VALUES (?, ?, ?, ?, ?)",
+             {Value::Text(run_id), Value::Text(key), Value::Text(value),
+              Value::Text(std::string(type)),
+              type == "string" ? Value::Null()
+                               : Value::Double(std::strtod(value.c_str(), nullptr))})
+            .status());
+  }
+  return Status::Ok();
+}
+
+// Rows per multi-row INSERT of metric points: 3 parameters each, well under the parameter
+// limits of SQLite (32766) and PostgreSQL (65535), and long enough that preparing the
+// statement costs little per row.
+constexpr size_t kMetricRowsPerInsert = 512;
+
+// Inserts `points` of run `id` logged at `now` with multi-row INSERTs. The run id (hex, as
+// ResolveRunId returns it) and the time are the same for every row and are written into the
+// statement, so each row binds only its key, step and value.
+Status InsertMetricPoints(Connection& c, const std::string& id,
+                          const std::vector<MetricPoint>& points, int64_t now) {
+  if (!IsHex(id)) return Status::Internal("run id '" + id + "' is not hex");
+  const std::string row = "('" + id + "', ?, ?, ?, " + std::to_string(now) + ")";
+  auto statement = [&](size_t rows) {
+    std::string sql = "INSERT INTO run_metrics (run_id, key, step, value, logged_at) VALUES ";
+    sql.reserve(sql.size() + rows * (row.size() + 2));
+    for (size_t i = 0; i < rows; ++i) {
+      if (i > 0) sql += ", ";
+      sql += row;
+    }
+    return sql;
+  };
+  const std::string full = statement(std::min(points.size(), kMetricRowsPerInsert));
+  std::vector<Value> args;
+  args.reserve(3 * std::min(points.size(), kMetricRowsPerInsert));
+  for (size_t begin = 0; begin < points.size(); begin += kMetricRowsPerInsert) {
+    const size_t end = std::min(points.size(), begin + kMetricRowsPerInsert);
+    args.clear();
+    for (size_t i = begin; i < end; ++i) {
+      args.push_back(Value::Text(points[i].key));
+      args.push_back(Value::Int64(points[i].step));
+      args.push_back(Value::Double(points[i].value));
+    }
+    const size_t rows = end - begin;
+    CAIRN_RETURN_IF_ERROR(
+        c.Execute(rows == kMetricRowsPerInsert || begin == 0 ? full : statement(rows), args)
+            .status());
+  }
+  return Status::Ok();
+}
+
+// Moves the latest point of each series in `points` (logged at `now`) into
+// run_latest_metrics: once per key, whatever the number of points. Within the batch the
+// highest step wins and, on equal steps, the later point (the in-memory reading of
+// run_metrics takes the later logged point too); against the stored one, a higher step, or
+// the same step logged no earlier.
+Status UpdateLatestMetrics(Connection& c, const std::string& id,
+                           const std::vector<MetricPoint>& points, int64_t now) {
+  std::map<std::string_view, const MetricPoint*> latest;
+  for (const MetricPoint& p : points) {
+    auto [it, inserted] = latest.emplace(p.key, &p);
+    if (!inserted && p.step >= it->second->step) it->second = &p;
+  }
+  for (const auto& [key, p] : latest) {
+    CAIRN_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO run_latest_metrics (run_id, key, step, value, logged_at) VALUES "
+                  "(?, ?, ?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, "
+                  "value = excluded.value, logged_at = excluded.logged_at WHERE excluded.step > "
+                  "run_latest_metrics.step OR (excluded.step = run_latest_metrics.step AND "
+                  "excluded.logged_at >= run_latest_metrics.logged_at)",
+                  {Value::Text(id), Value::Text(p->key), Value::Int64(p->step),
+                   Value::Double(p->value), Value::Int64(now)})
             .status());
   }
   return Status::Ok();
@@ -256,8 +328,9 @@ table::Column StringColumn(const std::vector<RunRow>& rows,
   return col;
 }
 
-// A param column, typed by the values of every run that has the param.
-table::Column ParamColumn(const std::vector<RunRow>& rows, const std::string& key) {
+// The type of a param column: int64 when every value is an int64, float64 when every value is
+// a number, else string.
+std::string ParamColumnType(const std::vector<RunRow>& rows, const std::string& key) {
   bool all_int = true;
   bool all_number = true;
   for (const RunRow& r : rows) {
@@ -267,7 +340,15 @@ table::Column ParamColumn(const std::vector<RunRow>& rows, const std::string& ke
     all_int = all_int && type == "int64";
     all_number = all_number && type != "string";
   }
-  if (!all_number) return StringColumn(rows, &RunRow::params, key);
+  if (!all_number) return "string";
+  return all_int ? "int64" : "float64";
+}
+
+// A param column of `type` (see ParamColumnType).
+table::Column ParamColumn(const std::vector<RunRow>& rows, const std::string& key,
+                          const std::string& type) {
+  if (type == "string") return StringColumn(rows, &RunRow::params, key);
+  const bool all_int = type == "int64";
   table::Column col(all_int ? table::DataType::Int64() : table::DataType::Float64());
   for (const RunRow& r : rows) {
     auto it = r.params.find(key);
@@ -280,6 +361,91 @@ table::Column ParamColumn(const std::vector<RunRow>& rows, const std::string& ke
     }
   }
   return col;
+}
+
+table::DataType ParamDataType(const std::string& type) {
+  if (type == "int64") return table::DataType::Int64();
+  if (type == "float64") return table::DataType::Float64();
+  return table::DataType::String();
+}
+
+// The columns of the runs table besides the fixed ones: param keys with their column types,
+// metric keys and tag keys, each sorted bytewise.
+struct KeyColumns {
+  std::vector<std::pair<std::string, std::string>> params;
+  std::vector<std::string> metrics;
+  std::vector<std::string> tags;
+};
+
+// The schema of ListRuns' table.
+table::Schema RunsSchema(const KeyColumns& keys) {
+  table::Schema schema;
+  schema.AddField({"id", table::DataType::String(), true});
+  schema.AddField({"name", table::DataType::String(), true});
+  schema.AddField({"status", table::DataType::String(), true});
+  schema.AddField({"snapshot_id", table::DataType::String(), true});
+  schema.AddField({"created_at", table::DataType::Timestamp(), true});
+  schema.AddField({"ended_at", table::DataType::Timestamp(), true});
+  for (const auto& [key, type] : keys.params) {
+    schema.AddField({"params." + key, ParamDataType(type), true});
+  }
+  for (const std::string& key : keys.metrics) {
+    schema.AddField({"metrics." + key, table::DataType::Float64(), true});
+  }
+  for (const std::string& key : keys.tags) {
+    schema.AddField({"tags." + key, table::DataType::String(), true});
+  }
+  return schema;
+}
+
+// The table of ListRuns with one row per element of `rows`, in order.
+Result<table::Table> BuildRunsTable(const std::vector<RunRow>& rows, const KeyColumns& keys) {
+  std::vector<table::Column> columns;
+  table::Column id(table::DataType::String());
+  table::Column name(table::DataType::String());
+  table::Column status(table::DataType::String());
+  table::Column snapshot(table::DataType::String());
+  table::Column created(table::DataType::Timestamp());
+  table::Column ended(table::DataType::Timestamp());
+  for (const RunRow& r : rows) {
+    id.AppendString(r.info.id);
+    name.AppendString(r.info.name);
+    status.AppendString(RunStatusName(r.info.status));
+    if (r.info.snapshot_id.empty()) {
+      snapshot.AppendNull();
+    } else {
+      snapshot.AppendString(r.info.snapshot_id);
+    }
+    created.AppendInt(r.info.created_at);
+    if (r.info.ended_at) {
+      ended.AppendInt(*r.info.ended_at);
+    } else {
+      ended.AppendNull();
+    }
+  }
+  columns.push_back(std::move(id));
+  columns.push_back(std::move(name));
+  columns.push_back(std::move(status));
+  columns.push_back(std::move(snapshot));
+  columns.push_back(std::move(created));
+  columns.push_back(std::move(ended));
+  for (const auto& [key, type] : keys.params) columns.push_back(ParamColumn(rows, key, type));
+  for (const std::string& key : keys.metrics) {
+    table::Column col(table::DataType::Float64());
+    for (const RunRow& r : rows) {
+      auto it = r.metrics.find(key);
+      if (it == r.metrics.end()) {
+        col.AppendNull();
+      } else {
+        col.AppendDouble(it->second);
+      }
+    }
+    columns.push_back(std::move(col));
+  }
+  for (const std::string& key : keys.tags) {
+    columns.push_back(StringColumn(rows, &RunRow::tags, key));
+  }
+  return table::Table::Make(RunsSchema(keys), std::move(columns));
 }
 
 // Compares row a and b of `col` (both valid).
@@ -296,6 +462,14 @@ int CompareCells(const table::Column& col, int64_t a, int64_t b) {
       return col.String(a).compare(col.String(b));
   }
   return 0;
+}
+
+Status UnknownSortColumn(const table::Schema& schema, const std::string& column) {
+  std::string known;
+  for (int i = 0; i < schema.num_fields(); ++i) {
+    known += (i > 0 ? ", " : "") + schema.field(i).name;
+  }
+  return Status::NotFound("sort: unknown column '" + column + "'; known columns: " + known);
 }
 
 }  // namespace
@@ -453,14 +627,8 @@ Status LogMetrics(data::Workspace& ws, const std::string& ref,
   CAIRN_ASSIGN_OR_RETURN(std::string id, ResolveRunId(ws, ref));
   const int64_t now = NowMicros();
   return catalog::RunInTransaction(ws.catalog(), [&](Connection& c) -> Status {
-    for (const MetricPoint& p : points) {
-      CAIRN_RETURN_IF_ERROR(c.Execute("INSERT INTO run_metrics (run_id, key, step, value, "
-                                      "logged_at) VALUES (?, ?, ?, ?, ?)",
-                                      {Value::Text(id), Value::Text(p.key), Value::Int64(p.step),
-                                       Value::Double(p.value), Value::Int64(now)})
-                                .status());
-    }
-    return Status::Ok();
+    CAIRN_RETURN_IF_ERROR(InsertMetricPoints(c, id, points, now));
+    return UpdateLatestMetrics(c, id, points, now);
   });
 }
 
@@ -591,10 +759,12 @@ Result<RunInfo> GetRun(data::Workspace& ws, const std::string& ref) {
   return run;
 }
 
-Result<table::Table> ListRuns(data::Workspace& ws, const ListOptions& options) {
-  CAIRN_ASSIGN_OR_RETURN(data::FilterExpr filter, data::FilterExpr::Parse(options.where));
-  Connection& c = ws.catalog();
-  CAIRN_RETURN_IF_ERROR(MarkStaleRuns(c));
+namespace {
+
+// Selects, sorts and limits in memory: every run, param, tag and latest metric is loaded, the
+// whole table built, then filtered and sorted. The reference for the SQL path.
+Result<table::Table> ListRunsInMemory(Connection& c, const ListOptions& options,
+                                      data::FilterExpr filter) {
   CAIRN_ASSIGN_OR_RETURN(QueryResult runs, c.Query("SELECT " + std::string(kRunColumns) +
                                                    " FROM runs ORDER BY created_at DESC, id DESC"));
   std::vector<RunRow> rows;
@@ -633,58 +803,12 @@ Result<table::Table> ListRuns(data::Workspace& ws, const ListOptions& options) {
     rows[it->second].metrics[row[1].bytes()] = row[2].float64();
     metric_keys.insert(row[1].bytes());
   }
-
-  table::Schema schema;
-  std::vector<table::Column> columns;
-  auto add = [&](const std::string& name, table::Column col) {
-    schema.AddField({name, col.type(), true});
-    columns.push_back(std::move(col));
-  };
-  table::Column id(table::DataType::String());
-  table::Column name(table::DataType::String());
-  table::Column status(table::DataType::String());
-  table::Column snapshot(table::DataType::String());
-  table::Column created(table::DataType::Timestamp());
-  table::Column ended(table::DataType::Timestamp());
-  for (const RunRow& r : rows) {
-    id.AppendString(r.info.id);
-    name.AppendString(r.info.name);
-    status.AppendString(RunStatusName(r.info.status));
-    if (r.info.snapshot_id.empty()) {
-      snapshot.AppendNull();
-    } else {
-      snapshot.AppendString(r.info.snapshot_id);
-    }
-    created.AppendInt(r.info.created_at);
-    if (r.info.ended_at) {
-      ended.AppendInt(*r.info.ended_at);
-    } else {
-      ended.AppendNull();
-    }
-  }
-  add("id", std::move(id));
-  add("name", std::move(name));
-  add("status", std::move(status));
-  add("snapshot_id", std::move(snapshot));
-  add("created_at", std::move(created));
-  add("ended_at", std::move(ended));
-  for (const std::string& key : param_keys) add("params." + key, ParamColumn(rows, key));
-  for (const std::string& key : metric_keys) {
-    table::Column col(table::DataType::Float64());
-    for (const RunRow& r : rows) {
-      auto it = r.metrics.find(key);
-      if (it == r.metrics.end()) {
-        col.AppendNull();
-      } else {
-        col.AppendDouble(it->second);
-      }
-    }
-    add("metrics." + key, std::move(col));
-  }
-  for (const std::string& key : tag_keys) {
-    add("tags." + key, StringColumn(rows, &RunRow::tags, key));
-  }
-  CAIRN_ASSIGN_OR_RETURN(table::Table all, table::Table::Make(schema, std::move(columns)));
+  KeyColumns keys;
+  for (const std::string& key : param_keys)
+    keys.params.emplace_back(key, ParamColumnType(rows, key));
+  keys.metrics.assign(metric_keys.begin(), metric_keys.end());
+  keys.tags.assign(tag_keys.begin(), tag_keys.end());
+  CAIRN_ASSIGN_OR_RETURN(table::Table all, BuildRunsTable(rows, keys));
 
   std::vector<uint8_t> mask(rows.size(), 1);
   if (!filter.empty()) {
@@ -699,13 +823,7 @@ Result<table::Table> ListRuns(data::Workspace& ws, const ListOptions& options) {
     const bool descending = options.sort[0] == '-';
     const std::string column = options.sort.substr(descending ? 1 : 0);
     const table::Column* col = all.ColumnByName(column);
-    if (col == nullptr) {
-      std::string known;
-      for (int i = 0; i < all.num_columns(); ++i) {
-        known += (i > 0 ? ", " : "") + all.schema().field(i).name;
-      }
-      return Status::NotFound("sort: unknown column '" + column + "'; known columns: " + known);
-    }
+    if (col == nullptr) return UnknownSortColumn(all.schema(), column);
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
       const bool a_null = col->IsNull(a);
       const bool b_null = col->IsNull(b);
@@ -724,6 +842,452 @@ Result<table::Table> ListRuns(data::Workspace& ws, const ListOptions& options) {
   }
   CAIRN_RETURN_IF_ERROR(out.SyncRowCount());
   return out;
+}
+
+// ---- the SQL path ----
+
+// 2^53: integers up to this magnitude are exact as doubles.
+constexpr double kTwo53 = 9007199254740992.0;
+
+// Ids loaded with one IN list at most; beyond this the selected runs are picked out of full
+// scans instead.
+constexpr size_t kIdsPerQuery = 500;
+constexpr size_t kMaxIdLookups = 4000;
+
+// The distinct keys of `table` (run_params, run_latest_metrics or run_tags), sorted bytewise.
+// A skip scan over the index that leads with `key`: one probe per key, whatever the number of
+// runs.
+Result<std::vector<std::string>> DistinctKeys(Connection& c, const std::string& table) {
+  CAIRN_ASSIGN_OR_RETURN(QueryResult r,
+                         c.Query("WITH RECURSIVE k (key) AS (SELECT MIN(key) FROM " + table +
+                                 " UNION ALL SELECT (SELECT MIN(t.key) FROM " + table +
+                                 " t WHERE t.key > k.key) FROM k WHERE k.key IS NOT NULL) "
+                                 "SELECT key FROM k WHERE key IS NOT NULL"));
+  std::vector<std::string> keys;
+  for (const Row& row : r.rows) keys.push_back(row[0].bytes());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// The key columns of every run, read through the key indexes (schema v6).
+Result<KeyColumns> ReadKeyColumns(Connection& c) {
+  KeyColumns keys;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> params, DistinctKeys(c, "run_params"));
+  for (const std::string& key : params) {
+    // The types sort float64 < int64 < string, so the least and the greatest tell the
+    // column type (each is one probe of run_params_by_key_type).
+    CAIRN_ASSIGN_OR_RETURN(
+        QueryResult t,
+        c.Query("SELECT (SELECT MIN(type) FROM run_params WHERE key = ?), (SELECT MAX(type) FROM "
+                "run_params WHERE key = ?)",
+                {Value::Text(key), Value::Text(key)}));
+    const std::string& least = t.rows[0][0].bytes();
+    const std::string& greatest = t.rows[0][1].bytes();
+    std::string type = "int64";
+    if (greatest == "string" || (greatest != "int64" && greatest != "float64")) {
+      type = "string";
+    } else if (least == "float64") {
+      type = "float64";
+    }
+    keys.params.emplace_back(key, std::move(type));
+  }
+  CAIRN_ASSIGN_OR_RETURN(keys.metrics, DistinctKeys(c, "run_latest_metrics"));
+  CAIRN_ASSIGN_OR_RETURN(keys.tags, DistinctKeys(c, "run_tags"));
+  return keys;
+}
+
+// A column of the runs table as SQL sees it.
+struct SqlField {
+  enum class Kind : uint8_t { kRun, kParam, kMetric, kTag };
+  Kind kind = Kind::kRun;
+  std::string name;  // kRun: the column of `runs`; otherwise the key
+  table::TypeKind type = table::TypeKind::kString;
+  bool nullable = false;  // kRun: whether the column may be null
+
+  bool keyed() const { return kind != Kind::kRun; }
+  // The table holding keyed values.
+  std::string_view table() const {
+    switch (kind) {
+      case Kind::kParam:
+        return "run_params";
+      case Kind::kMetric:
+        return "run_latest_metrics";
+      default:
+        return "run_tags";
+    }
+  }
+  // The value's expression, `alias` naming the keyed table (or runs for kRun).
+  std::string Expr(std::string_view alias, catalog::Backend backend) const {
+    std::string e(alias);
+    e += '.';
+    if (kind == Kind::kRun) {
+      e += name;
+    } else if (kind == Kind::kParam && type != table::TypeKind::kString) {
+      e += "number";
+    } else {
+      e += "value";
+    }
+    // Text compares bytewise, as in memory, whatever the database's collation.
+    if (type == table::TypeKind::kString && backend == catalog::Backend::kPostgres) {
+      e += " COLLATE \"C\"";
+    }
+    return e;
+  }
+};
+
+// Resolves a column name of `schema` (checked by Bind or by the caller).
+std::optional<SqlField> ResolveSqlField(const table::Schema& schema, const std::string& name) {
+  const int index = schema.FieldIndex(name);
+  if (index < 0) return std::nullopt;
+  SqlField f;
+  f.type = schema.field(index).type.kind;
+  auto keyed = [&](std::string_view prefix, SqlField::Kind kind) {
+    if (!name.starts_with(prefix)) return false;
+    f.kind = kind;
+    f.name = name.substr(prefix.size());
+    return true;
+  };
+  if (keyed("params.", SqlField::Kind::kParam) || keyed("metrics.", SqlField::Kind::kMetric) ||
+      keyed("tags.", SqlField::Kind::kTag)) {
+    return f;
+  }
+  f.kind = SqlField::Kind::kRun;
+  f.name = name;
+  f.nullable = name == "snapshot_id" || name == "ended_at";
+  return f;
+}
+
+std::string_view OpSql(data::FilterNode::Op op) {
+  switch (op) {
+    case data::FilterNode::Op::kEq:
+      return "=";
+    case data::FilterNode::Op::kNe:
+      return "<>";
+    case data::FilterNode::Op::kLt:
+      return "<";
+    case data::FilterNode::Op::kLe:
+      return "<=";
+    case data::FilterNode::Op::kGt:
+      return ">";
+    case data::FilterNode::Op::kGe:
+      return ">=";
+  }
+  return "=";
+}
+
+// The operator true exactly where `op` is false, for non-null operands.
+data::FilterNode::Op Complement(data::FilterNode::Op op) {
+  using Op = data::FilterNode::Op;
+  switch (op) {
+    case Op::kEq:
+      return Op::kNe;
+    case Op::kNe:
+      return Op::kEq;
+    case Op::kLt:
+      return Op::kGe;
+    case Op::kLe:
+      return Op::kGt;
+    case Op::kGt:
+      return Op::kLe;
+    case Op::kGe:
+      return Op::kLt;
+  }
+  return op;
+}
+
+// A literal as the SQL value compared with `field`, or nullopt where SQL could not compare it
+// exactly as memory does (an integer beyond 2^53 against a number column, or a literal that
+// Bind would have refused).
+std::optional<Value> SqlLiteral(const SqlField& field, const data::FilterLiteral& lit) {
+  using Kind = data::FilterLiteral::Kind;
+  switch (field.type) {
+    case table::TypeKind::kInt64:
+    case table::TypeKind::kFloat64:
+      // Numbers are compared as doubles; exact for int64 params within 2^53 (checked
+      // before the SQL path is taken) and for every float64.
+      if (lit.kind == Kind::kFloat) return Value::Double(lit.float_value);
+      if (lit.kind == Kind::kInt && std::fabs(static_cast<double>(lit.int_value)) < kTwo53) {
+        return Value::Double(static_cast<double>(lit.int_value));
+      }
+      return std::nullopt;
+    case table::TypeKind::kString:
+      if (lit.kind == Kind::kString) return Value::Text(lit.text);
+      return std::nullopt;
+    case table::TypeKind::kTimestamp:
+      if (lit.kind == Kind::kTimestamp) return Value::Int64(lit.int_value);
+      if (lit.kind == Kind::kString) {
+        std::optional<int64_t> micros = ParseTimestampMicros(lit.text);
+        if (micros) return Value::Int64(*micros);
+      }
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+// Translates a bound filter into a SQL condition over `runs r`.
+//
+// Negations are pushed down to the leaves (De Morgan), and each leaf becomes "this leaf is
+// true" (or "is false" under a negation). For three-valued logic that is exact: mapping
+// true to true and unknown and false to false commutes with `and` and `or`, so the
+// translated condition holds exactly where the filter is true. A leaf on a param, metric or
+// tag is an EXISTS over its keyed table, so a run without the key matches neither the leaf
+// nor its negation, as null does in memory.
+class SqlFilter {
+ public:
+  SqlFilter(catalog::Backend backend, const table::Schema& schema)
+      : backend_(backend), schema_(schema) {}
+
+  // Appends the condition for `node` (negated when `negate`); false where the SQL path
+  // cannot express it.
+  bool Append(const data::FilterNode& node, bool negate) {
+    using Kind = data::FilterNode::Kind;
+    switch (node.kind) {
+      case Kind::kAnd:
+      case Kind::kOr: {
+        const bool conjunction = (node.kind == Kind::kAnd) != negate;
+        sql_ += "(";
+        for (size_t i = 0; i < node.children.size(); ++i) {
+          if (i > 0) sql_ += conjunction ? " AND " : " OR ";
+          if (!Append(node.children[i], negate)) return false;
+        }
+        sql_ += ")";
+        return true;
+      }
+      case Kind::kNot:
+        return Append(node.children[0], !negate);
+      case Kind::kIsNull: {
+        std::optional<SqlField> f = ResolveSqlField(schema_, node.field);
+        if (!f) return false;
+        const bool want_null = node.negated == negate;
+        if (f->keyed()) {
+          sql_ += want_null ? "NOT EXISTS (" : "EXISTS (";
+          sql_ += "SELECT 1 FROM " + std::string(f->table()) +
+                  " x WHERE x.run_id = r.id AND x.key = ?)";
+          args_.push_back(Value::Text(f->name));
+        } else {
+          sql_ += "r." + f->name + (want_null ? " IS NULL" : " IS NOT NULL");
+        }
+        return true;
+      }
+      case Kind::kCompare: {
+        std::optional<SqlField> f = ResolveSqlField(schema_, node.field);
+        if (!f || node.literals.size() != 1) return false;
+        std::optional<Value> lit = SqlLiteral(*f, node.literals[0]);
+        if (!lit) return false;
+        Note(*f);
+        const std::string_view op = OpSql(negate ? Complement(node.op) : node.op);
+        Leaf(*f, std::string(op) + " ?", {*lit});
+        return true;
+      }
+      case Kind::kIn: {
+        std::optional<SqlField> f = ResolveSqlField(schema_, node.field);
+        if (!f || node.literals.empty()) return false;
+        std::vector<Value> values;
+        std::string list = node.negated != negate ? "NOT IN (" : "IN (";
+        for (const data::FilterLiteral& l : node.literals) {
+          std::optional<Value> lit = SqlLiteral(*f, l);
+          if (!lit) return false;
+          list += values.empty() ? "?" : ", ?";
+          values.push_back(*lit);
+        }
+        Note(*f);
+        Leaf(*f, list + ")", values);
+        return true;
+      }
+      case Kind::kBoolField:
+        return false;
+    }
+    return false;
+  }
+
+  const std::string& sql() const { return sql_; }
+  const std::vector<Value>& args() const { return args_; }
+  // The int64 params the condition compares (their values must lie within 2^53).
+  const std::set<std::string>& int_params() const { return int_params_; }
+
+ private:
+  void Note(const SqlField& f) {
+    if (f.kind == SqlField::Kind::kParam && f.type == table::TypeKind::kInt64) {
+      int_params_.insert(f.name);
+    }
+  }
+
+  // `field <test>` where the field has a value; `test` holds the operator and placeholders.
+  void Leaf(const SqlField& f, const std::string& test, const std::vector<Value>& values) {
+    if (f.keyed()) {
+      sql_ += "EXISTS (SELECT 1 FROM " + std::string(f.table()) +
+              " x WHERE x.run_id = r.id AND x.key = ? AND " + f.Expr("x", backend_) + " " + test +
+              ")";
+      args_.push_back(Value::Text(f.name));
+    } else {
+      sql_ += f.Expr("r", backend_) + " " + test;
+    }
+    args_.insert(args_.end(), values.begin(), values.end());
+  }
+
+  catalog::Backend backend_;
+  const table::Schema& schema_;
+  std::string sql_;
+  std::vector<Value> args_;
+  std::set<std::string> int_params_;
+};
+
+// Whether every value of the int64 param `key` is exact as a double.
+Result<bool> IntParamFitsDouble(Connection& c, const std::string& key) {
+  CAIRN_ASSIGN_OR_RETURN(
+      QueryResult r, c.Query("SELECT 1 FROM run_params WHERE key = ? AND (number >= ? OR number "
+                             "<= ?) LIMIT 1",
+                             {Value::Text(key), Value::Double(kTwo53), Value::Double(-kTwo53)}));
+  return r.rows.empty();
+}
+
+// Loads the runs `ids` (with their params, latest metrics and tags) in the order given.
+Result<std::vector<RunRow>> LoadRuns(Connection& c, const std::vector<std::string>& ids) {
+  std::vector<RunRow> rows(ids.size());
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < ids.size(); ++i) index[ids[i]] = i;
+  // Runs `sql` (which ends in "WHERE <id column>") once over every row when many runs are
+  // wanted, else for the ids in lists of kIdsPerQuery, and hands each row whose first
+  // column is a wanted id to `take`.
+  auto each = [&](const std::string& sql, const std::function<void(RunRow&, const Row&)>& take) {
+    if (ids.empty()) return Status::Ok();
+    if (ids.size() > kMaxIdLookups) {
+      const size_t where = sql.rfind(" WHERE ");
+      CAIRN_ASSIGN_OR_RETURN(QueryResult all, c.Query(sql.substr(0, where)));
+      for (const Row& row : all.rows) {
+        auto it = index.find(row[0].bytes());
+        if (it != index.end()) take(rows[it->second], row);
+      }
+      return Status::Ok();
+    }
+    for (size_t begin = 0; begin < ids.size(); begin += kIdsPerQuery) {
+      const size_t end = std::min(ids.size(), begin + kIdsPerQuery);
+      std::string in = sql + " IN (";
+      std::vector<Value> args;
+      for (size_t i = begin; i < end; ++i) {
+        in += i == begin ? "?" : ", ?";
+        args.push_back(Value::Text(ids[i]));
+      }
+      CAIRN_ASSIGN_OR_RETURN(QueryResult part, c.Query(in + ")", args));
+      for (const Row& row : part.rows) {
+        auto it = index.find(row[0].bytes());
+        if (it != index.end()) take(rows[it->second], row);
+      }
+    }
+    return Status::Ok();
+  };
+  CAIRN_RETURN_IF_ERROR(each("SELECT " + std::string(kRunColumns) + " FROM runs WHERE id",
+                             [](RunRow& r, const Row& row) { r.info = RunFromRow(row); }));
+  CAIRN_RETURN_IF_ERROR(
+      each("SELECT run_id, key, value FROM run_params WHERE run_id",
+           [](RunRow& r, const Row& row) { r.params[row[1].bytes()] = row[2].bytes(); }));
+  CAIRN_RETURN_IF_ERROR(
+      each("SELECT run_id, key, value FROM run_latest_metrics WHERE run_id",
+           [](RunRow& r, const Row& row) { r.metrics[row[1].bytes()] = row[2].float64(); }));
+  CAIRN_RETURN_IF_ERROR(
+      each("SELECT run_id, key, value FROM run_tags WHERE run_id",
+           [](RunRow& r, const Row& row) { r.tags[row[1].bytes()] = row[2].bytes(); }));
+  return rows;
+}
+
+// The SQL path: the filter, sort and limit run in the catalog, and only the selected runs are
+// loaded. Returns nullopt where the filter or sort cannot be expressed exactly in SQL.
+Result<std::optional<table::Table>> ListRunsInSql(Connection& c, const ListOptions& options,
+                                                  data::FilterExpr filter) {
+  const catalog::Backend backend = c.backend();
+  CAIRN_ASSIGN_OR_RETURN(KeyColumns keys, ReadKeyColumns(c));
+  const table::Schema schema = RunsSchema(keys);
+  // Binding against the schema (no rows needed) reports unknown fields and bad literals
+  // exactly as the in-memory path does.
+  if (!filter.empty()) CAIRN_RETURN_IF_ERROR(filter.Bind(schema));
+  SqlFilter where(backend, schema);
+  if (!filter.empty() && !where.Append(filter.Tree(), false)) return std::optional<table::Table>{};
+
+  std::optional<SqlField> sort;
+  bool descending = false;
+  if (!options.sort.empty()) {
+    descending = options.sort[0] == '-';
+    const std::string column = options.sort.substr(descending ? 1 : 0);
+    sort = ResolveSqlField(schema, column);
+    if (!sort) return UnknownSortColumn(schema, column);
+  }
+  std::set<std::string> int_params = where.int_params();
+  if (sort && sort->kind == SqlField::Kind::kParam && sort->type == table::TypeKind::kInt64) {
+    int_params.insert(sort->name);
+  }
+  for (const std::string& key : int_params) {
+    CAIRN_ASSIGN_OR_RETURN(bool fits, IntParamFitsDouble(c, key));
+    if (!fits) return std::optional<table::Table>{};
+  }
+
+  const std::string filter_sql = filter.empty() ? "" : " AND " + where.sql();
+  const std::string id_order =
+      backend == catalog::Backend::kPostgres ? "r.id COLLATE \"C\" DESC" : "r.id DESC";
+  const std::string newest_first = "r.created_at DESC, " + id_order;
+  const std::string dir = descending ? " DESC" : " ASC";
+  std::vector<std::string> ids;
+  // Runs one id query; `limit` < 0: no limit.
+  auto select = [&](const std::string& sql, std::vector<Value> args, int64_t limit) -> Status {
+    std::string full = sql;
+    if (limit >= 0) {
+      full += " LIMIT ?";
+      args.push_back(Value::Int64(limit));
+    }
+    CAIRN_ASSIGN_OR_RETURN(QueryResult r, c.Query(full, args));
+    for (const Row& row : r.rows) ids.push_back(row[0].bytes());
+    return Status::Ok();
+  };
+  const int64_t limit = options.limit > 0 ? options.limit : -1;
+  std::vector<Value> args = where.args();
+  if (!sort || !sort->keyed()) {
+    std::string order;
+    if (sort) {
+      if (sort->nullable) order += "(r." + sort->name + " IS NULL), ";
+      order += sort->Expr("r", backend) + dir + ", ";
+    }
+    CAIRN_RETURN_IF_ERROR(select(
+        "SELECT r.id FROM runs r WHERE 1 = 1" + filter_sql + " ORDER BY " + order + newest_first,
+        args, limit));
+  } else {
+    // Runs with the key first, sorted by its value (an index range when the filter lets the
+    // planner walk run_*_by_key_*), then those without it, newest first.
+    const std::string table(sort->table());
+    std::vector<Value> with_key = {Value::Text(sort->name)};
+    with_key.insert(with_key.end(), args.begin(), args.end());
+    CAIRN_RETURN_IF_ERROR(select(
+        "SELECT r.id FROM " + table + " s CROSS JOIN runs r WHERE s.key = ? AND r.id = s.run_id" +
+            filter_sql + " ORDER BY " + sort->Expr("s", backend) + dir + ", " + newest_first,
+        with_key, limit));
+    const auto got = static_cast<int64_t>(ids.size());
+    if (limit < 0 || got < limit) {
+      CAIRN_RETURN_IF_ERROR(select("SELECT r.id FROM runs r WHERE NOT EXISTS (SELECT 1 FROM " +
+                                       table + " s WHERE s.run_id = r.id AND s.key = ?)" +
+                                       filter_sql + " ORDER BY " + newest_first,
+                                   with_key, limit < 0 ? -1 : limit - got));
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::vector<RunRow> rows, LoadRuns(c, ids));
+  CAIRN_ASSIGN_OR_RETURN(table::Table out, BuildRunsTable(rows, keys));
+  return std::optional<table::Table>(std::move(out));
+}
+
+}  // namespace
+
+Result<table::Table> ListRuns(data::Workspace& ws, const ListOptions& options) {
+  CAIRN_ASSIGN_OR_RETURN(data::FilterExpr filter, data::FilterExpr::Parse(options.where));
+  Connection& c = ws.catalog();
+  CAIRN_RETURN_IF_ERROR(MarkStaleRuns(c));
+  if (options.engine != ListEngine::kInMemory) {
+    CAIRN_ASSIGN_OR_RETURN(std::optional<table::Table> out, ListRunsInSql(c, options, filter));
+    if (out) return std::move(*out);
+    if (options.engine == ListEngine::kSql) {
+      return Status::Unsupported(
+          "run list: the filter or sort cannot be evaluated in SQL exactly (an integer beyond "
+          "2^53 compared with a number column, or an int64 param with such values)");
+    }
+  }
+  return ListRunsInMemory(c, options, std::move(filter));
 }
 
 }  // namespace cairn::track

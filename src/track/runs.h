@@ -111,8 +111,10 @@ Result<std::string> ResolveRunId(data::Workspace& ws, const std::string& ref);
 /// nothing is written). One transaction.
 Status SetParams(data::Workspace& ws, const std::string& ref, const std::vector<KeyValue>& params);
 
-/// Appends metric points (logged_at is set to now) in one transaction. Keys as ParseKeyValue;
-/// NaN and infinite values are kInvalidArgument naming the key and step (nothing is written).
+/// Appends metric points (logged_at is set to now) in one transaction, and moves each series'
+/// latest point (highest step, later logged on ties; what ListRuns shows) in the same
+/// transaction. Keys as ParseKeyValue; NaN and infinite values are kInvalidArgument naming
+/// the key and step (nothing is written). Large batches are written with multi-row INSERTs.
 Status LogMetrics(data::Workspace& ws, const std::string& ref,
                   const std::vector<MetricPoint>& points);
 
@@ -133,6 +135,21 @@ Status EndRun(data::Workspace& ws, const std::string& ref, RunStatus status,
 /// and whose process no longer exists is marked failed first.
 Result<RunInfo> GetRun(data::Workspace& ws, const std::string& ref);
 
+/// How ListRuns evaluates its filter, sort and limit.
+enum class ListEngine {
+  /// In the catalog's SQL where it can (see kSql), else in memory.
+  kAuto,
+  /// In SQL: the filter becomes a WHERE clause over the runs and their keyed tables (schema
+  /// v5), the sort an ORDER BY (nulls last, ties newest first) and the limit a LIMIT, and only
+  /// the selected runs are loaded. kUnsupported where that cannot match the in-memory result
+  /// exactly: an integer literal beyond 2^53 compared with a number column, or an int64 param
+  /// that is filtered or sorted on and holds such a value.
+  kSql,
+  /// In memory: every run, param, tag and metric is loaded, then filtered and sorted. The
+  /// reference the SQL path is tested against; slow over many runs.
+  kInMemory,
+};
+
 /// What ListRuns selects and how it orders it.
 struct ListOptions {
   /// A filter (docs/filter.md) over the columns of the runs table; empty: every run.
@@ -142,6 +159,8 @@ struct ListOptions {
   std::string sort;
   /// At most this many rows; 0: all.
   int64_t limit = 0;
+  /// Where the work is done; every engine gives the same table.
+  ListEngine engine = ListEngine::kAuto;
 };
 
 /// One row per run: id, name, status (strings), snapshot_id (string, null when none),
@@ -149,8 +168,8 @@ struct ListOptions {
 /// int64, float64 when every value is a number, else string), metrics.<key> (float64, the
 /// value at the highest step, latest logged on ties) and tags.<key> (strings), each group
 /// sorted by key; absent values are null. Stale running runs are marked failed first (see
-/// GetRun). Errors: the filter's (unknown field, bad literal) and kNotFound for an unknown
-/// sort column.
+/// GetRun). Errors: the filter's (unknown field, bad literal), kNotFound for an unknown sort
+/// column, and kUnsupported (ListEngine::kSql only, see there).
 Result<table::Table> ListRuns(data::Workspace& ws, const ListOptions& options);
 
 }  // namespace cairn::track
