@@ -1,8 +1,11 @@
 #include "track/runs.h"
 
+#include <openssl/crypto.h>
 #include <simdjson.h>
+#include <sqlite3.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -538,6 +541,14 @@ std::vector<KeyValue> CaptureEnvironment(const std::string& dir) {
     }
   }
   env.emplace_back("cairn_version", CAIRN_VERSION);
+#if defined(__clang__)
+  env.emplace_back("compiler", "clang " __clang_version__);
+#elif defined(__GNUC__)
+  env.emplace_back("compiler", "gcc " __VERSION__);
+#endif
+  env.emplace_back("lib.openssl", OpenSSL_version(OPENSSL_VERSION_STRING));
+  env.emplace_back("lib.sqlite", sqlite3_libversion());
+  env.emplace_back("lib.zstd", ZSTD_versionString());
   const std::string git = "git --no-optional-locks -C " + ShellQuote(dir.empty() ? "." : dir);
   if (auto commit = CommandOutput(git + " rev-parse HEAD 2>/dev/null")) {
     env.emplace_back("git_commit", Trim(*commit));

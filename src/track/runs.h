@@ -74,10 +74,11 @@ struct RunInfo {
 
 /// The environment of the calling process, as flat string pairs sorted by key: `os`,
 /// `kernel`, `machine` (uname), `cpu` (the model name in /proc/cpuinfo), `cairn_version`,
-/// and, when `dir` is inside a git work tree, `git_commit`, `git_dirty` ("true"/"false") and,
-/// when dirty, `git_diff_sha256` (of `git diff HEAD`); then `env.<NAME>` for every variable
-/// CAIRN_* and CUDA_VISIBLE_DEVICES, with a password in a URI replaced by "***". Never
-/// fails: what cannot be read is left out.
+/// `compiler` (that built cairn), `lib.<name>` (versions of the libraries cairn runs with:
+/// openssl, sqlite, zstd), and, when `dir` is inside a git work tree, `git_commit`, `git_dirty`
+/// ("true"/"false") and, when dirty, `git_diff_sha256` (of `git diff HEAD`); then `env.<NAME>` for
+/// every variable CAIRN_* and CUDA_VISIBLE_DEVICES, with a password in a URI replaced by "***".
+/// Never fails: what cannot be read is left out.
 std::vector<KeyValue> CaptureEnvironment(const std::string& dir);
 
 /// What StartRun records.

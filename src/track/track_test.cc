@@ -342,6 +342,16 @@ TEST(CaptureEnvironmentTest, RecordsGitStateAndVariables) {
   EXPECT_EQ(get("env.CAIRN_CATALOG"), "postgresql://me:***@db/cairn");
   EXPECT_NE(get("os"), "<absent>");
   EXPECT_NE(get("cairn_version"), "<absent>");
+  // Library versions as the Debian packages that provide them state (3.40.1-2 -> 3.40.1).
+  for (const auto& [key, package] :
+       {std::pair<std::string, std::string>{"lib.sqlite", "libsqlite3-0"},
+        {"lib.zstd", "libzstd1"}}) {
+    const std::string version = Shell("dpkg-query -W -f='${Version}' " + package);
+    if (version.empty()) continue;  // not a Debian system
+    const std::string upstream = version.substr(0, version.find_first_of("-+~"));
+    EXPECT_EQ(get(key), upstream) << key;
+  }
+  EXPECT_NE(get("lib.openssl"), "<absent>");
 
   std::ofstream(dir + "/a.txt") << "two\n";
   env = CaptureEnvironment(dir);
