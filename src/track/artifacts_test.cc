@@ -34,7 +34,7 @@ class ArtifactTest : public ::testing::Test {
   }
 
   std::string WriteFile(const std::string& name, const std::string& content) {
-    const std::string path = ws_.dir() + "/" + name;
+    std::string path = ws_.dir() + "/" + name;
     EXPECT_TRUE(WriteStringToFile(path, content).ok());
     return path;
   }
