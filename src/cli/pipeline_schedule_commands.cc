@@ -93,8 +93,8 @@ int RunPipelineSchedule(const Invocation& inv) {
     if (!s.reason.empty()) line += " (" + s.reason + ")";
     log(line);
   };
-  auto executor = pipeline::MakeLocalExecutor(
-      jobs, [err](std::string_view stage, bool, std::string_view line) {
+  auto executor =
+      pipeline::MakeLocalExecutor(jobs, [err](std::string_view stage, bool, std::string_view line) {
         Write(err, std::string(stage) + " | " + std::string(line) + "\n");
         std::fflush(err);
       });
@@ -175,9 +175,9 @@ int RunPipelineSubscriptions(const Invocation& inv) {
   if (inv.json) {
     Write(inv.out, j.str() + "\n");
   } else {
-    Write(inv.out, FormatTextTable({"pipeline", "stage", "dataset", "position", "head",
-                                    "pending", "updated"},
-                                   cells));
+    Write(inv.out,
+          FormatTextTable(
+              {"pipeline", "stage", "dataset", "position", "head", "pending", "updated"}, cells));
   }
   return kExitOk;
 }
@@ -210,7 +210,8 @@ int RunPipelineExportAirflow(const Invocation& inv) {
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   Status st = WriteStringToFile(*output, *dag);
   if (!st.ok()) return inv.Fail(st);
-  if (!inv.json) Write(inv.err, "wrote " + *output + " (DAG " + (o.dag_id.empty() ? p->name : o.dag_id) + ")\n");
+  if (!inv.json)
+    Write(inv.err, "wrote " + *output + " (DAG " + (o.dag_id.empty() ? p->name : o.dag_id) + ")\n");
   return kExitOk;
 }
 

@@ -144,8 +144,8 @@ Result<std::string> ExportAirflowDag(const Pipeline& p, const AirflowOptions& op
   for (int i : p.order) {
     const Stage& st = p.stages[static_cast<size_t>(i)];
     for (int u : st.upstream) {
-      py += "    tasks[" + Py(p.stages[static_cast<size_t>(u)].name) + "] >> tasks[" +
-            Py(st.name) + "]\n";
+      py += "    tasks[" + Py(p.stages[static_cast<size_t>(u)].name) + "] >> tasks[" + Py(st.name) +
+            "]\n";
     }
   }
   return py;

@@ -14,8 +14,8 @@ constexpr int64_t kMicrosPerMinute = 60'000'000;
 constexpr int64_t kMinutesPerDay = 1440;
 constexpr int64_t kSearchDays = 400 * 366;
 
-constexpr std::array<std::string_view, 12> kMonthNames = {
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+constexpr std::array<std::string_view, 12> kMonthNames = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                          "jul", "aug", "sep", "oct", "nov", "dec"};
 constexpr std::array<std::string_view, 7> kDayNames = {"sun", "mon", "tue", "wed",
                                                        "thu", "fri", "sat"};
 
@@ -75,7 +75,8 @@ Result<std::vector<bool>> ParseField(std::string_view text, const FieldSpec& f, 
     size_t comma = text.find(',', pos);
     if (comma == std::string_view::npos) comma = text.size();
     const std::string_view item = text.substr(pos, comma - pos);
-    if (item.empty()) return Status::InvalidArgument("empty list item in '" + std::string(text) + "'");
+    if (item.empty())
+      return Status::InvalidArgument("empty list item in '" + std::string(text) + "'");
     std::string_view base = item;
     int step = 1;
     bool has_step = false;

@@ -596,7 +596,8 @@ class Scheduler {
     // A subscribed stage's position moves only once its work for the delivery is complete.
     if (auto d = deliveries_.find(s); d != deliveries_.end()) {
       if (Succeeded(out.status)) {
-        CAIRN_RETURN_IF_ERROR(AdvanceSubscription(ws_.catalog(), p_.name, p_.stages[static_cast<size_t>(s)].name, d->second,
+        CAIRN_RETURN_IF_ERROR(AdvanceSubscription(ws_.catalog(), p_.name,
+                                                  p_.stages[static_cast<size_t>(s)].name, d->second,
                                                   out.key, report_.run.id)
                                   .status());
       }

@@ -138,11 +138,11 @@ Status HeartbeatClaim(Connection& conn, const std::string& pipeline, const Windo
   std::vector<Value> params = {Value::Int64(NowMicros())};
   for (Value& v : ClaimKey(pipeline, window)) params.push_back(std::move(v));
   params.push_back(Value::Text(ThisClaimant()));
-  CAIRN_ASSIGN_OR_RETURN(
-      int64_t n, conn.Execute("UPDATE pipeline_schedule_claims SET heartbeat_at = ? WHERE "
-                              "pipeline = ? AND window_start = ? AND window_end = ? AND "
-                              "claimant = ? AND status = 'running'",
-                              params));
+  CAIRN_ASSIGN_OR_RETURN(int64_t n,
+                         conn.Execute("UPDATE pipeline_schedule_claims SET heartbeat_at = ? WHERE "
+                                      "pipeline = ? AND window_start = ? AND window_end = ? AND "
+                                      "claimant = ? AND status = 'running'",
+                                      params));
   if (n == 0) {
     return Status::NotFound("pipeline " + pipeline + ": " + WindowName(window) +
                             " is no longer claimed by " + ThisClaimant());
@@ -157,9 +157,10 @@ Status FinishClaim(Connection& conn, const std::string& pipeline, const Window& 
   for (Value& v : ClaimKey(pipeline, window)) params.push_back(std::move(v));
   params.push_back(Value::Text(ThisClaimant()));
   return conn
-      .Execute("UPDATE pipeline_schedule_claims SET status = ?, run_id = ?, heartbeat_at = ? "
-               "WHERE pipeline = ? AND window_start = ? AND window_end = ? AND claimant = ?",
-               params)
+      .Execute(
+          "UPDATE pipeline_schedule_claims SET status = ?, run_id = ?, heartbeat_at = ? "
+          "WHERE pipeline = ? AND window_start = ? AND window_end = ? AND claimant = ?",
+          params)
       .status()
       .WithPrefix("pipeline " + pipeline + ": recording how " + WindowName(window) + " ended");
 }

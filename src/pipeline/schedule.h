@@ -63,8 +63,7 @@ Result<bool> ClaimWindow(catalog::Connection& conn, const std::string& pipeline,
                          const Window& window, const ClaimOptions& options);
 
 /// Refreshes this process's claim's heartbeat. kNotFound when the claim is no longer ours.
-Status HeartbeatClaim(catalog::Connection& conn, const std::string& pipeline,
-                      const Window& window);
+Status HeartbeatClaim(catalog::Connection& conn, const std::string& pipeline, const Window& window);
 
 /// Records how this process's claim ended ("succeeded" or "failed") and its run.
 Status FinishClaim(catalog::Connection& conn, const std::string& pipeline, const Window& window,

@@ -33,6 +33,7 @@ std::string W(const Window& w) {
 
 std::vector<std::string> Names(const std::vector<Window>& ws) {
   std::vector<std::string> out;
+  out.reserve(ws.size());
   for (const Window& w : ws) out.push_back(W(w));
   return out;
 }

@@ -45,7 +45,8 @@ Result<Delivery> PendingDelivery(catalog::Connection& conn, const std::string& p
       conn.Query("SELECT COUNT(*) FROM datasets WHERE name = ?", {Value::Text(dataset)}));
   if (exists.rows.empty() || exists.rows[0][0].int64() == 0) {
     return Status::InvalidArgument("pipeline " + pipeline + ": stage '" + stage +
-                            "' subscribes to dataset '" + dataset + "', which does not exist");
+                                   "' subscribes to dataset '" + dataset +
+                                   "', which does not exist");
   }
   CAIRN_ASSIGN_OR_RETURN(
       QueryResult position,
@@ -66,9 +67,9 @@ Result<Delivery> PendingDelivery(catalog::Connection& conn, const std::string& p
     d.first_sequence = commits.rows.front()[1].int64();
     d.last_sequence = commits.rows.back()[1].int64();
   } else if (!d.previous_commits.empty()) {
-    CAIRN_ASSIGN_OR_RETURN(
-        QueryResult first,
-        conn.Query("SELECT sequence FROM commits WHERE id = ?", {Value::Text(d.previous_commits[0])}));
+    CAIRN_ASSIGN_OR_RETURN(QueryResult first,
+                           conn.Query("SELECT sequence FROM commits WHERE id = ?",
+                                      {Value::Text(d.previous_commits[0])}));
     if (!first.rows.empty()) d.first_sequence = first.rows[0][0].int64();
     d.last_sequence = d.after_sequence;
   }
@@ -90,10 +91,14 @@ Result<bool> AdvanceSubscription(catalog::Connection& conn, const std::string& p
                 key));
     const int64_t current = row.rows.empty() ? 0 : row.rows[0][0].int64();
     if (current != delivery.after_sequence) return Status::Ok();
-    const std::vector<Value> values = {
-        Value::Int64(delivery.last_sequence), Value::Text(JoinIds(delivery.commits)),
-        Value::Text(stage_key), Value::Text(run_id), Value::Int64(NowMicros()),
-        Value::Text(pipeline), Value::Text(stage), Value::Text(delivery.dataset)};
+    const std::vector<Value> values = {Value::Int64(delivery.last_sequence),
+                                       Value::Text(JoinIds(delivery.commits)),
+                                       Value::Text(stage_key),
+                                       Value::Text(run_id),
+                                       Value::Int64(NowMicros()),
+                                       Value::Text(pipeline),
+                                       Value::Text(stage),
+                                       Value::Text(delivery.dataset)};
     if (row.rows.empty()) {
       CAIRN_RETURN_IF_ERROR(
           c.Execute("INSERT INTO pipeline_subscriptions (position, commits, stage_key, run_id, "
@@ -110,8 +115,10 @@ Result<bool> AdvanceSubscription(catalog::Connection& conn, const std::string& p
     advanced = true;
     return Status::Ok();
   });
-  CAIRN_RETURN_IF_ERROR(st.WithPrefix("pipeline " + pipeline + ": advancing the subscription of "
-                                      "stage '" + stage + "'"));
+  CAIRN_RETURN_IF_ERROR(st.WithPrefix("pipeline " + pipeline +
+                                      ": advancing the subscription of "
+                                      "stage '" +
+                                      stage + "'"));
   return advanced;
 }
 

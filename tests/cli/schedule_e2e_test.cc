@@ -78,11 +78,11 @@ TEST_F(ScheduleE2eTest, TwoRacingSchedulersRunEachWindowOnce) {
         "stages:\n"
         "  count:\n"
         "    cmd: echo ${start_time} >> counter.txt && sleep 0.05\n");
-  const std::vector<std::string> args = {"pipeline", "schedule", "--once", "--until",
-                                         "2024-01-11T00:00:00Z", "--json"};
+  const std::vector<std::string> args = {
+      "pipeline", "schedule", "--once", "--until", "2024-01-11T00:00:00Z", "--json"};
   const std::string both = "(" + Line(args) + " > " + Quote(Tmp("a.json")) + " 2>" +
-                           Quote(Tmp("a.err")) + " & " + Line(args) + " > " +
-                           Quote(Tmp("b.json")) + " 2>" + Quote(Tmp("b.err")) + " & wait)";
+                           Quote(Tmp("a.err")) + " & " + Line(args) + " > " + Quote(Tmp("b.json")) +
+                           " 2>" + Quote(Tmp("b.err")) + " & wait)";
   RunResult r = Shell(both);
   ASSERT_EQ(r.exit_code, 0) << ReadFile(Tmp("a.err")) << ReadFile(Tmp("b.err"));
 
@@ -127,8 +127,10 @@ TEST_F(ScheduleE2eTest, TwoRacingSchedulersRunEachWindowOnce) {
 }
 
 TEST_F(ScheduleE2eTest, NewCommitTriggersTheDaemonAndIsDeliveredOnce) {
-  Write("one.jsonl", "{\"key\":\"k1\",\"frame\":\"f1\",\"captured_at\":\"2021-06-03T10:00:00Z\"}\n");
-  Write("two.jsonl", "{\"key\":\"k2\",\"frame\":\"f2\",\"captured_at\":\"2021-06-03T11:00:00Z\"}\n");
+  Write("one.jsonl",
+        "{\"key\":\"k1\",\"frame\":\"f1\",\"captured_at\":\"2021-06-03T10:00:00Z\"}\n");
+  Write("two.jsonl",
+        "{\"key\":\"k2\",\"frame\":\"f2\",\"captured_at\":\"2021-06-03T11:00:00Z\"}\n");
   ASSERT_EQ(Cairn({"dataset", "create", "frames"}).exit_code, 0);
   RunResult first = Cairn({"ingest", "frames", "--from", "one.jsonl", "--json"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
@@ -235,8 +237,9 @@ TEST_F(ScheduleE2eTest, BadScheduleNamesFileLineAndField) {
         "    cmd: true\n");
   RunResult r = Cairn({"pipeline", "schedule", "--once"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(Contains(r.err, "pipeline.yaml:3: 'schedule.cron': cron '0 25 * * *': hour: 25 is "
-                              "out of range 0-23"))
+  EXPECT_TRUE(Contains(r.err,
+                       "pipeline.yaml:3: 'schedule.cron': cron '0 25 * * *': hour: 25 is "
+                       "out of range 0-23"))
       << r.err;
   Write("pipeline.yaml",
         "schedule:\n"
