@@ -255,10 +255,10 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
   ASSERT_NE(conn, nullptr);
   auto version = SchemaVersion(*conn);
   ASSERT_TRUE(version.ok()) << version.status().ToString();
-  EXPECT_EQ(*version, 6);
+  EXPECT_EQ(*version, 7);
   auto recorded = conn->Query("SELECT version, name FROM schema_migrations ORDER BY version");
   ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
-  ASSERT_EQ(recorded->rows.size(), 6u);
+  ASSERT_EQ(recorded->rows.size(), 7u);
   EXPECT_EQ(recorded->rows[0], (Row{Value::Int64(1), Value::Text("datasets_commits_snapshots")}));
   EXPECT_EQ(recorded->rows[1],
             (Row{Value::Int64(2), Value::Text("ingest_summaries_tags_snapshot_splits")}));
@@ -369,7 +369,7 @@ TEST_P(ConformanceTest, ReopeningAnUpToDateCatalogChangesNothing) {
   }
   auto conn = MustConnect(uri_, true);
   ASSERT_NE(conn, nullptr);
-  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM schema_migrations"), Value::Int64(6));
+  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM schema_migrations"), Value::Int64(7));
   EXPECT_EQ(Scalar(*conn, "SELECT applied_at FROM schema_migrations WHERE version = 1"),
             applied_at);
 }

@@ -266,6 +266,39 @@ JOIN (SELECT t.run_id, t.key, t.step, MAX(t.logged_at) AS logged_at
 GROUP BY m.run_id, m.key, m.step, m.logged_at
 )sql";
 
+// Schema v7: pipeline schedules and subscriptions. A scheduler claims each (pipeline,
+// window) before running it, so that two schedulers on one workspace never run a window
+// twice; the claimant keeps `heartbeat_at` fresh while the run lasts, and a claim whose
+// holder died (stale heartbeat, or its process gone on the same host) may be taken over. A
+// subscription's position is the last sequence of the dataset that the stage processed.
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE pipeline_schedule_claims (
+  pipeline TEXT NOT NULL,
+  window_start BIGINT NOT NULL,
+  window_end BIGINT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+  claimant TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid BIGINT NOT NULL,
+  claimed_at BIGINT NOT NULL,
+  heartbeat_at BIGINT NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 1,
+  run_id TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (pipeline, window_start, window_end)
+);
+CREATE TABLE pipeline_subscriptions (
+  pipeline TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  position BIGINT NOT NULL,
+  commits TEXT NOT NULL DEFAULT '',
+  stage_key TEXT NOT NULL DEFAULT '',
+  run_id TEXT NOT NULL DEFAULT '',
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (pipeline, stage, dataset)
+);
+)sql";
+
 constexpr std::string_view kCreateSchemaMigrations =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -335,6 +368,7 @@ const std::vector<Migration>& CoreMigrations() {
       {4, "artifacts_model_registry", kSchemaV4},
       {5, "pipeline_runs_stage_runs_cache", kSchemaV5},
       {6, "run_list_in_sql", kSchemaV6},
+      {7, "pipeline_schedule_claims_subscriptions", kSchemaV7},
   };
   return kMigrations;
 }

@@ -100,6 +100,7 @@ const std::vector<Command>& AllCommands() {
     for (Command& c : EvalOutputCommands()) all.push_back(std::move(c));
     for (Command& c : CocoCommands()) all.push_back(std::move(c));
     for (Command& c : PipelineCommands()) all.push_back(std::move(c));
+    for (Command& c : PipelineScheduleCommands()) all.push_back(std::move(c));
     for (Command& c : RunCommands()) all.push_back(std::move(c));
     for (Command& c : ModelCommands()) all.push_back(std::move(c));
     for (Command& c : ExecCommands()) all.push_back(std::move(c));

@@ -58,6 +58,8 @@ std::vector<Command> ModelCommands();
 std::vector<Command> ExecCommands();
 std::vector<Command> FileCommands();
 std::vector<Command> PipelineCommands();
+/// `pipeline schedule | subscriptions | export-airflow`, listed after PipelineCommands.
+std::vector<Command> PipelineScheduleCommands();
 std::vector<Command> RunCommands();
 std::vector<Command> TableCommands();
 std::vector<Command> VersionCommands();

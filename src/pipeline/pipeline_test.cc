@@ -228,14 +228,14 @@ TEST_F(SpecTest, UnknownFields) {
                   "    dependencies: [raw.txt]\n"),
             dir_ +
                 "/pipeline.yaml:4: unknown key 'dependencies' in 'stages.a'; expected one of: "
-                "cmd, cairn, deps, params, outs, needs");
+                "cmd, cairn, deps, params, outs, needs, subscribe");
   EXPECT_EQ(Error("pipeline: p\n"
                   "stage:\n"
                   "  a:\n"
                   "    cmd: x\n"),
             dir_ +
                 "/pipeline.yaml:2: unknown key 'stage' in the document; expected one of: "
-                "pipeline, params, stages");
+                "pipeline, params, stages, schedule");
 }
 
 TEST_F(SpecTest, OtherMistakes) {

@@ -16,6 +16,7 @@
 #include "base/time.h"
 #include "pipeline/hasher.h"
 #include "pipeline/outputs.h"
+#include "pipeline/subscriptions.h"
 
 namespace cairn::pipeline {
 
@@ -58,6 +59,8 @@ struct Evaluation {
   std::vector<std::string> changed_outputs;
   // The templated command line.
   std::vector<std::string> argv;
+  // What a subscribed stage is handed.
+  std::optional<Delivery> delivery;
 };
 
 // Computes stage keys and checks the run cache; shared by run and status.
@@ -86,14 +89,21 @@ class Evaluator {
     Evaluation e;
     e.inputs.push_back({"cairn-version", "", CAIRN_VERSION});
     std::vector<std::string> extra_deps;
+    if (!st.subscribe.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(e.delivery,
+                             PendingDelivery(ws_.catalog(), p_.name, st.name, st.subscribe));
+    }
+    auto deliver = [&e](const std::string& text) {
+      return e.delivery ? ApplyDelivery(text, *e.delivery) : text;
+    };
     if (!st.cmd.empty()) {
-      CAIRN_ASSIGN_OR_RETURN(std::string cmd, ApplyWindow(st.cmd, window_, where));
+      CAIRN_ASSIGN_OR_RETURN(std::string cmd, ApplyWindow(deliver(st.cmd), window_, where));
       e.argv = {"/bin/sh", "-c", cmd};
       e.inputs.push_back({"cmd", "", cmd});
     } else {
       std::vector<std::string> args;
       for (const std::string& a : st.cairn_args) {
-        CAIRN_ASSIGN_OR_RETURN(std::string t, ApplyWindow(a, window_, where));
+        CAIRN_ASSIGN_OR_RETURN(std::string t, ApplyWindow(deliver(a), window_, where));
         args.push_back(std::move(t));
       }
       e.inputs.push_back({"cairn", "", Join(args, "\n")});
@@ -103,6 +113,9 @@ class Evaluator {
       }
       e.argv = {cairn_binary_};
       e.argv.insert(e.argv.end(), args.begin(), args.end());
+    }
+    if (e.delivery) {
+      e.inputs.push_back({"subscribe", st.subscribe, Join(DeliveredCommits(*e.delivery), " ")});
     }
     std::vector<std::string> params = st.params;
     std::sort(params.begin(), params.end());
@@ -386,16 +399,33 @@ class Scheduler {
       return Record(s, out, "", nullptr, {}, started);
     }
     Evaluation e = std::move(*evaluated);
-    keys_[k] = e.key;
     StageOutcome out;
     out.stage = st.name;
+    if (e.delivery && DeliveredCommits(*e.delivery).empty()) {
+      // Subscribed to a dataset without commits: nothing to process, nothing to key.
+      out.status = StageStatus::kSkipped;
+      out.reason = "no commits of dataset '" + st.subscribe + "' to process";
+      status_[k] = out.status;
+      finished_[k] = true;
+      return Record(s, out, "", nullptr, {}, started);
+    }
+    if (e.delivery && e.delivery->has_new()) {
+      deliveries_[s] = *e.delivery;
+      out.note = "delivering " + std::to_string(e.delivery->commits.size()) +
+                 " commit(s) of dataset '" + st.subscribe + "' (sequences " +
+                 std::to_string(e.delivery->first_sequence) + ".." +
+                 std::to_string(e.delivery->last_sequence) + ")";
+    }
+    keys_[k] = e.key;
     out.key = e.key;
     std::string reason;
     if (forced_[k]) {
       reason = "forced";
     } else if (e.cached && e.changed_outputs.empty()) {
       out.status = StageStatus::kSkipped;
-      out.reason = "up to date";
+      out.reason = e.delivery && !e.delivery->has_new()
+                       ? "up to date (no new commits of dataset '" + st.subscribe + "')"
+                       : "up to date";
       status_[k] = out.status;
       finished_[k] = true;
       return Record(s, out, InputsText(e.inputs), nullptr, {}, started);
@@ -412,7 +442,7 @@ class Scheduler {
       }
       if (restored.code() != StatusCode::kCorrupt) return restored;
       reason = "the run cache is damaged (" + restored.message() + "); recomputing";
-      out.note = reason;
+      out.note = out.note.empty() ? reason : out.note + "; " + reason;
     } else {
       CAIRN_ASSIGN_OR_RETURN(reason, eval_.WhyRun(s, e));
     }
@@ -430,6 +460,9 @@ class Scheduler {
     task.env.emplace_back("CAIRN_PIPELINE", p_.name);
     task.env.emplace_back("CAIRN_PIPELINE_RUN", report_.run.id);
     task.env.emplace_back("CAIRN_STAGE", st.name);
+    if (e.delivery) {
+      for (auto& kv : DeliveryEnv(*e.delivery)) task.env.push_back(std::move(kv));
+    }
     CAIRN_RETURN_IF_ERROR(FlushRecords());
     if (o_.on_start) o_.on_start(st.name);
     ++*running;
@@ -560,6 +593,16 @@ class Scheduler {
     }
     report_.stages.push_back(out);
     if (o_.on_stage) o_.on_stage(out);
+    // A subscribed stage's position moves only once its work for the delivery is complete.
+    if (auto d = deliveries_.find(s); d != deliveries_.end()) {
+      if (Succeeded(out.status)) {
+        CAIRN_RETURN_IF_ERROR(AdvanceSubscription(ws_.catalog(), p_.name,
+                                                  p_.stages[static_cast<size_t>(s)].name, d->second,
+                                                  out.key, report_.run.id)
+                                  .status());
+      }
+      deliveries_.erase(d);
+    }
     return Status::Ok();
   }
 
@@ -585,6 +628,7 @@ class Scheduler {
   std::vector<StageStatus> status_;
   std::vector<std::string> keys_;
   std::map<int, Pending> pending_;
+  std::map<int, Delivery> deliveries_;
   std::vector<StageRunRecord> unrecorded_;
   bool stop_ = false;
   std::string log_dir_;
@@ -647,6 +691,12 @@ Result<std::vector<StageState>> PipelineStatus(data::Workspace& ws, const Pipeli
       state.kind = StageState::Kind::kWouldRun;
       state.reason = evaluated.status().message();
       will_run[k] = true;
+      states.push_back(std::move(state));
+      continue;
+    }
+    if (evaluated->delivery && DeliveredCommits(*evaluated->delivery).empty()) {
+      state.kind = StageState::Kind::kUpToDate;
+      state.reason = "no commits of dataset '" + st.subscribe + "' to process";
       states.push_back(std::move(state));
       continue;
     }

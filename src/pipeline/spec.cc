@@ -9,6 +9,7 @@
 #include "base/file.h"
 #include "base/hash.h"
 #include "base/json.h"
+#include "base/time.h"
 #include "base/yaml.h"
 
 namespace cairn::pipeline {
@@ -164,7 +165,15 @@ Status ParseStage(const YamlEntry& entry, Stage* stage, std::vector<int>* dep_li
                            "' must be 1 to 128 letters, digits, '_', '-' or '.'");
   }
   CAIRN_RETURN_IF_ERROR(v.ExpectMap());
-  CAIRN_RETURN_IF_ERROR(v.CheckKeys({"cmd", "cairn", "deps", "params", "outs", "needs"}));
+  CAIRN_RETURN_IF_ERROR(
+      v.CheckKeys({"cmd", "cairn", "deps", "params", "outs", "needs", "subscribe"}));
+  if (const YamlNode* sub = v.Get("subscribe")) {
+    CAIRN_ASSIGN_OR_RETURN(stage->subscribe, sub->AsString());
+    if (!ValidStageName(stage->subscribe) || stage->subscribe[0] == '.' ||
+        stage->subscribe[0] == '-') {
+      return sub->Error("'" + stage->subscribe + "' is not a dataset name");
+    }
+  }
   const YamlNode* cmd = v.Get("cmd");
   const YamlNode* cairn = v.Get("cairn");
   if ((cmd == nullptr) == (cairn == nullptr)) {
@@ -208,6 +217,40 @@ Status ParseStage(const YamlEntry& entry, Stage* stage, std::vector<int>* dep_li
     }
   }
   return Status::Ok();
+}
+
+Result<ScheduleSpec> ParseSchedule(const YamlNode& node) {
+  ScheduleSpec spec;
+  spec.location = node.Location();
+  CAIRN_RETURN_IF_ERROR(node.ExpectMap());
+  CAIRN_RETURN_IF_ERROR(node.CheckKeys({"cron", "window", "catchup", "start"}));
+  CAIRN_ASSIGN_OR_RETURN(const YamlNode* cron, node.Require("cron"));
+  CAIRN_ASSIGN_OR_RETURN(std::string cron_text, cron->AsString());
+  auto parsed = CronSchedule::Parse(cron_text);
+  if (!parsed.ok()) return cron->Error(parsed.status().message());
+  spec.cron = std::move(*parsed);
+  if (const YamlNode* window = node.Get("window")) {
+    CAIRN_ASSIGN_OR_RETURN(std::string kind, window->AsString());
+    if (kind == "previous") {
+      spec.window = ScheduleSpec::WindowKind::kPrevious;
+    } else if (kind == "none") {
+      spec.window = ScheduleSpec::WindowKind::kNone;
+    } else {
+      return window->Error("expected 'previous' or 'none', got '" + kind + "'");
+    }
+  }
+  if (const YamlNode* catchup = node.Get("catchup")) {
+    CAIRN_ASSIGN_OR_RETURN(spec.catchup, catchup->AsBool());
+  }
+  if (const YamlNode* start = node.Get("start")) {
+    CAIRN_ASSIGN_OR_RETURN(std::string text, start->AsString());
+    spec.start = ParseTimestampMicros(text);
+    if (!spec.start) return start->Error("cannot parse '" + text + "' as a time");
+  }
+  if (spec.catchup && !spec.start) {
+    return node.Error("'catchup: true' needs 'start' (the first window to run)");
+  }
+  return spec;
 }
 
 }  // namespace
@@ -289,7 +332,10 @@ Result<Pipeline> LoadPipeline(const std::string& path) {
                                    ": a pipeline file is a map with 'pipeline', 'params' and "
                                    "'stages'");
   }
-  CAIRN_RETURN_IF_ERROR(root.CheckKeys({"pipeline", "params", "stages"}));
+  CAIRN_RETURN_IF_ERROR(root.CheckKeys({"pipeline", "params", "stages", "schedule"}));
+  if (const YamlNode* schedule = root.Get("schedule")) {
+    CAIRN_ASSIGN_OR_RETURN(p.schedule, ParseSchedule(*schedule));
+  }
   if (const YamlNode* name = root.Get("pipeline")) {
     CAIRN_ASSIGN_OR_RETURN(p.name, name->AsString());
     if (!ValidStageName(p.name)) {

@@ -3,12 +3,15 @@
 // Pipeline files: a YAML description of stages (a shell command or a built-in cairn step,
 // its dependencies, params and outputs) read into a validated stage graph (docs/pipelines.md).
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/result.h"
+#include "pipeline/cron.h"
 
 namespace cairn::pipeline {
 
@@ -35,6 +38,28 @@ struct Stage {
   std::vector<int> upstream;
   /// Whether the command or arguments mention ${start_time} or ${end_time}.
   bool uses_window = false;
+  /// The dataset named in `subscribe:` (its commits not yet processed are delivered to the
+  /// stage), or empty.
+  std::string subscribe;
+};
+
+/// When a pipeline runs by itself (`schedule:`), for `cairn pipeline schedule`.
+struct ScheduleSpec {
+  /// What window a fire time's run gets.
+  enum class WindowKind {
+    /// [the previous fire time, this fire time).
+    kPrevious,
+    /// No window: the run is templated without ${start_time} / ${end_time}.
+    kNone,
+  };
+  /// "FILE:LINE" of the `schedule:` key.
+  std::string location;
+  CronSchedule cron;
+  WindowKind window = WindowKind::kPrevious;
+  /// Whether every missed window since `start` runs (true) or only the latest (false).
+  bool catchup = false;
+  /// No window starts (no fire time is taken, with `window: none`) before this time.
+  std::optional<int64_t> start;
 };
 
 /// A parsed and validated pipeline.
@@ -55,6 +80,8 @@ struct Pipeline {
   std::vector<Stage> stages;
   /// Stage indexes in a topological order (upstream first; ties in file order).
   std::vector<int> order;
+  /// The `schedule:` section, when there is one.
+  std::optional<ScheduleSpec> schedule;
 
   /// The index of the stage called `name`, or -1.
   int Find(std::string_view name) const;
