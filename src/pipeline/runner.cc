@@ -292,7 +292,7 @@ class Scheduler {
   };
 
   Status Loop() {
-    ThreadPool pool(std::max(1, ex_.slots()));
+    ThreadPool pool(std::max(1, std::min(ex_.slots(), static_cast<int>(n_))));
     int running = 0;
     Status fatal;
     while (true) {

@@ -263,7 +263,7 @@ class SlurmExecutor final : public Executor {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] {
-        if (interrupted_ || stages_[task.stage].cancelled) return true;
+        if (Interrupted() || stages_[task.stage].cancelled) return true;
         for (const std::string& a : task.after) {
           const StageJobs& s = stages_[a];
           if (s.last.empty() && !s.submit_failed && !s.cancelled) return false;
@@ -271,11 +271,11 @@ class SlurmExecutor final : public Executor {
         return true;
       });
       StageJobs& self = stages_[task.stage];
-      if (interrupted_ || self.cancelled) {
+      if (Interrupted() || self.cancelled) {
         self.submit_failed = true;
         cv_.notify_all();
         return Status::IOError("stage '" + task.stage + "' was cancelled before it was submitted" +
-                               (interrupted_ ? " (interrupted)" : ""));
+                               (Interrupted() ? " (interrupted)" : ""));
       }
       for (const std::string& a : task.after) {
         const StageJobs& s = stages_[a];
@@ -300,13 +300,18 @@ class SlurmExecutor final : public Executor {
     for (const std::string& id : *submitted) jobs_[id].stage = task.stage;
     result->where = "Slurm job " + submitted->front();
     cv_.notify_all();
-    if (self.cancelled || interrupted_) {
+    if (self.cancelled || Interrupted()) {
       // Cancelled while being submitted: Cancel did not know these jobs yet.
       std::vector<std::string> ids = self.ids;
       lock.unlock();
       ScancelJobs(ids);
     }
     return Status::Ok();
+  }
+
+  // Whether the run was interrupted (the poller may not have noticed yet).
+  bool Interrupted() const {
+    return interrupted_ || (o_.interrupted != nullptr && o_.interrupted->load());
   }
 
   std::string Base(const Task& task) const { return dir_ + "/" + task.stage; }
@@ -464,6 +469,7 @@ class SlurmExecutor final : public Executor {
       outs.push_back(file + ".out");
       errs.push_back(file + ".err");
       if (!o_.sink) continue;
+      std::lock_guard<std::mutex> lock(observer_mu_);
       for (bool is_err : {false, true}) {
         auto text = ReadFileToString(file + (is_err ? ".err" : ".out"));
         if (!text.ok()) continue;
@@ -561,7 +567,7 @@ class SlurmExecutor final : public Executor {
   const std::string dir_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::mutex observer_mu_;
+  std::mutex observer_mu_;  // one call at a time to the observer and the sink
   std::map<std::string, StageJobs> stages_;
   std::map<std::string, Job> jobs_;
   bool shutdown_ = false;
