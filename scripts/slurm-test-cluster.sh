@@ -39,15 +39,31 @@ fi
 
 log() { echo "slurm-test-cluster: $*" >&2; }
 
+# Whether process $1 is alive (a zombie, which nobody may reap in a container, is not).
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
+  [[ -n "$state" && "$state" != Z ]]
+}
+
+# Prints the daemons' logs and stops what started; for a failed start.
+fail() {
+  log "$*; logs:"
+  tail -n 20 "$dir/log/slurmctld.log" "$dir/log/slurmd.log" >&2 2>/dev/null || true
+  stop
+  exit 1
+}
+
 # Sends SIGTERM to the process in pid file $1, then SIGKILL if it is alive after 10 s.
 stop_pid_file() {
   local file=$1 pid
   [[ -f "$file" ]] || return 0
   pid=$(cat "$file" 2>/dev/null || true)
   [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  alive "$pid" || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
   for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || return 0
+    alive "$pid" || return 0
     sleep 0.1
   done
   log "pid $pid did not stop after SIGTERM; sending SIGKILL"
@@ -150,10 +166,10 @@ case "$action" in
     fi
     [[ $(id -u) -eq 0 ]] || { log "must run as root"; exit 1; }
     stop
-    start_munge
+    start_munge || fail "munge does not work"
     write_conf
-    slurmctld -f "$conf"
-    slurmd -f "$conf" -N localhost
+    slurmctld -f "$conf" || fail "slurmctld did not start"
+    slurmd -f "$conf" -N localhost || fail "slurmd did not start"
     for _ in $(seq 300); do
       state=$(sinfo -h -o %T 2>/dev/null | head -n 1 || true)
       if [[ "$state" == idle ]]; then
@@ -162,10 +178,7 @@ case "$action" in
       fi
       sleep 0.1
     done
-    log "the node did not become idle within 30 s (state: ${state:-none}); logs:"
-    tail -n 20 "$dir/log/slurmctld.log" "$dir/log/slurmd.log" >&2 || true
-    stop
-    exit 1
+    fail "the node did not become idle within 30 s (state: ${state:-none})"
     ;;
   stop)
     stop

@@ -123,7 +123,7 @@ class LocalExecutor final : public Executor {
       outs.push_back(t.stdout_path);
       errs.push_back(t.stderr_path);
     }
-    for (Status st :
+    for (const Status& st :
          {ConcatenateLogs(outs, task.stdout_path), ConcatenateLogs(errs, task.stderr_path)}) {
       if (result->status.ok() && !st.ok()) result->status = st;
     }

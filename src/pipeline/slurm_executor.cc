@@ -149,7 +149,9 @@ std::vector<JobLine> ParseScontrol(std::string_view text) {
     const std::string array = ScontrolField(line, "ArrayJobId");
     const std::string task = ScontrolField(line, "ArrayTaskId");
     if (!array.empty() && !task.empty()) {
-      j.id = array + "_" + task;
+      j.id = array;
+      j.id += '_';
+      j.id += task;
       const size_t dash = task.find('-');
       char* stop = nullptr;
       j.first_task = static_cast<int>(std::strtol(task.c_str(), &stop, 10));

@@ -56,7 +56,7 @@ class PipelineSlurmTest : public CliTest {
 
   // A project directory with its own workspace.
   std::string Project(const std::string& name, std::string_view pipeline) {
-    const std::string dir = Tmp(name);
+    std::string dir = Tmp(name);
     fs::create_directories(dir);
     EXPECT_EQ(Run({"init", dir}).exit_code, 0);
     std::ofstream(dir + "/pipeline.yaml") << pipeline;
@@ -121,9 +121,10 @@ TEST_F(PipelineSlurmTest, SameOutputsAsALocalRunAndSecondRunSubmitsNothing) {
   ASSERT_EQ(jobs.size(), 4u) << r.err;
   for (const auto& [stage, id] : jobs) {
     EXPECT_EQ(JobField(id, "JobState"), "COMPLETED") << stage << " job " << id;
-    EXPECT_TRUE(Contains(r.err, stage + ": Slurm job " + id + " RUNNING") ||
-                Contains(r.err, stage + ": Slurm job " + id + "_"))
-        << r.err;
+    std::string prefix = stage;
+    prefix += ": Slurm job ";
+    prefix += id;
+    EXPECT_TRUE(Contains(r.err, prefix + " RUNNING") || Contains(r.err, prefix + "_")) << r.err;
   }
   // The shards ran as an array: three tasks of one job, each seeing its own job id.
   const std::string& array = jobs["split"];
@@ -196,7 +197,7 @@ TEST_F(PipelineSlurmTest, FailedStageStopsItsDownstreamJobs) {
   for (const std::string stage : {"c", "d"}) {
     // Cancelled by Slurm (kill-on-invalid-dep) or by cairn, whichever came first.
     EXPECT_EQ(JobField(jobs[stage], "JobState"), "CANCELLED") << stage;
-    EXPECT_FALSE(fs::exists(dir + "/" + stage + ".txt")) << stage;
+    EXPECT_FALSE(fs::exists(fs::path(dir) / (stage + ".txt"))) << stage;
   }
   RunResult log = Cairn(dir, {"pipeline", "log", RunId(r.out), "--stage", "b"});
   EXPECT_TRUE(Contains(log.out, "-- stderr\nbroken\n")) << log.out << log.err;
