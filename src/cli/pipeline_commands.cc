@@ -451,7 +451,7 @@ std::vector<Command> PipelineCommands() {
       {"slurm-poll-ms", 0, true, false, "MS", "how often job states are polled (default 500)"},
       {"slurm-dir", 0, true, false, "DIR",
        "job scripts and logs, shared with the nodes (default: WORKSPACE/.cairn/slurm)"},
-      {"slurm-arg", 0, true, true, "ARG", "one more sbatch argument, e.g. --time=60 (repeatable)"}};
+      {"slurm-arg", 0, true, true, "ARG", "one more sbatch argument, e.g. --slurm-arg=--time=60"}};
   std::vector<Command> c;
   c.push_back(
       {"pipeline",
