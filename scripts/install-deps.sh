@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what cairn needs to build and test on Debian 12: compilers, CMake, the libraries
-# it links, test and lint tools, the DuckDB client used by the interop tests and the S3 test
-# server.
+# it links, test and lint tools, Slurm for the pipeline executor's tests, the DuckDB client
+# used by the interop tests and the S3 test server.
 # Idempotent and quick when everything is present: apt is only called for missing packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,7 @@ packages=(
   python3-sklearn  # reference values for the metric tests (tests/metrics/make_reference.py)
   python3-numpy  # bench/coco_bench.py generates its COCO-sized case with numpy
   time  # /usr/bin/time -v: peak memory in the benchmarks (bench/run-metrics.sh)
+  slurm-wlm munge  # the Slurm executor's tests start a one-node cluster (scripts/slurm-test-cluster.sh)
 )
 
 missing=()

@@ -1,8 +1,12 @@
 // `cairn pipeline run | status | show-runs | log | run-task`: pipelines of stages that skip
 // work already done (docs/pipelines.md).
 
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +20,7 @@
 #include "pipeline/executor.h"
 #include "pipeline/records.h"
 #include "pipeline/runner.h"
+#include "pipeline/slurm_executor.h"
 #include "pipeline/spec.h"
 
 namespace cairn::cli {
@@ -68,6 +73,34 @@ Result<std::optional<pipeline::Window>> ParseWindowFlags(const Invocation& inv) 
 
 Result<pipeline::Pipeline> Load(const std::string& file) { return pipeline::LoadPipeline(file); }
 
+// Set by SIGINT or SIGTERM during a run on Slurm: the executor cancels the submitted jobs.
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void OnInterrupt(int /*signal*/) { g_interrupted.store(true); }
+
+// Catches SIGINT and SIGTERM while it lives, restoring the previous handlers after.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_interrupted.store(false);
+    struct sigaction sa = {};
+    sa.sa_handler = OnInterrupt;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~InterruptGuard() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction old_int_ = {};
+  struct sigaction old_term_ = {};
+};
+
 void WriteOutcomeJson(JsonWriter& j, const StageOutcome& s) {
   j.BeginObject();
   j.Key("stage");
@@ -105,6 +138,16 @@ int RunAndReport(const Invocation& inv, const std::string& file, pipeline::RunOp
     if (!n.ok()) return inv.UsageError(n.status().message());
     jobs = static_cast<int>(*n);
   }
+  const std::string kind = inv.args.Get("executor").value_or("local");
+  if (kind != "local" && kind != "slurm") {
+    return inv.UsageError("--executor: expected local or slurm, got '" + kind + "'");
+  }
+  int poll_ms = 500;
+  if (auto v = inv.args.Get("slurm-poll-ms")) {
+    auto n = ParseIntFlag("slurm-poll-ms", *v, 10, 600000);
+    if (!n.ok()) return inv.UsageError(n.status().message());
+    poll_ms = static_cast<int>(*n);
+  }
   auto p = Load(file);
   if (!p.ok()) return inv.Fail(p.status());
   auto ws = Workspace::Open();
@@ -112,15 +155,41 @@ int RunAndReport(const Invocation& inv, const std::string& file, pipeline::RunOp
   std::FILE* err = inv.err;
   std::FILE* out = inv.out;
   const bool json = inv.json;
-  auto executor =
-      pipeline::MakeLocalExecutor(jobs, [err](std::string_view stage, bool, std::string_view line) {
-        Write(err, std::string(stage) + " | " + std::string(line) + "\n");
-        std::fflush(err);
-      });
-  options.on_start = [err](const std::string& stage) {
-    Write(err, stage + ": running\n");
+  pipeline::LineSink sink = [err](std::string_view stage, bool, std::string_view line) {
+    Write(err, std::string(stage) + " | " + std::string(line) + "\n");
     std::fflush(err);
   };
+  std::unique_ptr<pipeline::Executor> executor;
+  std::optional<InterruptGuard> interrupt_guard;
+  if (kind == "slurm") {
+    pipeline::SlurmOptions so;
+    so.partition = inv.args.Get("slurm-partition").value_or("");
+    so.poll_ms = poll_ms;
+    so.sbatch_args = inv.args.GetAll("slurm-arg");
+    if (jobs > 0) so.max_jobs = jobs;
+    const std::string& root = (*ws)->root();
+    so.job_dir = inv.args.Get("slurm-dir")
+                     .value_or((root.empty() ? p->dir : root) + "/" +
+                               std::string(data::kWorkspaceDir) + "/slurm");
+    if (const char* path = std::getenv("PATH")) so.env.emplace_back("PATH", path);
+    so.sink = sink;
+    so.observer = [err](const std::string& stage, const std::string& job,
+                        const std::string& state) {
+      Write(err, stage + ": Slurm job " + job + " " + state + "\n");
+      std::fflush(err);
+    };
+    so.interrupted = &g_interrupted;
+    auto made = pipeline::MakeSlurmExecutor(std::move(so));
+    if (!made.ok()) return inv.Fail(made.status());
+    executor = std::move(*made);
+    interrupt_guard.emplace();
+  } else {
+    executor = pipeline::MakeLocalExecutor(jobs, sink);
+    options.on_start = [err](const std::string& stage) {
+      Write(err, stage + ": running\n");
+      std::fflush(err);
+    };
+  }
   options.on_stage = [out, err, json](const StageOutcome& s) {
     if (!s.note.empty()) Write(err, s.stage + ": " + s.note + "\n");
     if (!json) {
@@ -376,6 +445,13 @@ int RunPipelineLog(const Invocation& inv) {
 std::vector<Command> PipelineCommands() {
   const FlagSpec jobs = {"jobs", 'j', true,
                          false,  "N", "stages run at once (default: the number of cores)"};
+  const std::vector<FlagSpec> slurm = {
+      {"executor", 0, true, false, "NAME", "local (default: child processes) or slurm (sbatch)"},
+      {"slurm-partition", 0, true, false, "P", "Slurm partition (default: the cluster's)"},
+      {"slurm-poll-ms", 0, true, false, "MS", "how often job states are polled (default 500)"},
+      {"slurm-dir", 0, true, false, "DIR",
+       "job scripts and logs, shared with the nodes (default: WORKSPACE/.cairn/slurm)"},
+      {"slurm-arg", 0, true, true, "ARG", "one more sbatch argument, e.g. --slurm-arg=--time=60"}};
   std::vector<Command> c;
   c.push_back(
       {"pipeline",
@@ -386,13 +462,20 @@ std::vector<Command> PipelineCommands() {
        "in parallel. A stage whose key (command, params, input hashes, upstream keys) was "
        "completed before and whose outputs are in place is skipped; one whose outputs are "
        "missing or changed gets them back from the run cache; the others run. After the "
-       "first failure no new stage starts and the command exits 1. See docs/pipelines.md.",
-       {{"stage", 's', true, true, "NAME", "run only this stage and its upstream (repeatable)"},
-        {"force", 'f', false, false, "", "run the named stages (or all) even if up to date"},
-        jobs,
-        StartFlag(),
-        EndFlag()},
+       "first failure no new stage starts and the command exits 1. With --executor slurm "
+       "every stage that runs is a Slurm batch job (a job array for `shards:`), submitted "
+       "with afterok dependencies as soon as its upstream jobs are; job ids and states are "
+       "printed as they change, and SIGINT or SIGTERM cancels the submitted jobs. See "
+       "docs/pipelines.md.",
+       {},
        RunPipelineRun});
+  c.back().flags = {
+      {"stage", 's', true, true, "NAME", "run only this stage and its upstream (repeatable)"},
+      {"force", 'f', false, false, "", "run the named stages (or all) even if up to date"},
+      jobs,
+      StartFlag(),
+      EndFlag()};
+  c.back().flags.insert(c.back().flags.end(), slurm.begin(), slurm.end());
   c.push_back({"pipeline",
                "status",
                "say which stages are up to date and why the others would run",

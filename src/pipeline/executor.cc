@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -64,12 +65,70 @@ class LocalExecutor final : public Executor {
   TaskResult Run(const Task& task) override {
     TaskResult result;
     result.started_at = NowMicros();
-    result.status = RunChild(task, &result.exit_code);
+    if (task.shards > 0) {
+      RunShards(task, &result);
+    } else {
+      result.status = RunChild(task, &result.exit_code);
+    }
     result.ended_at = NowMicros();
     return result;
   }
 
  private:
+  // The shards as processes (up to jobs_ at once), then the reduce; their logs are written to
+  // files of their own and then concatenated, in shard order, into the task's.
+  void RunShards(const Task& task, TaskResult* result) {
+    const int n = task.shards;
+    const std::string count = std::to_string(n);
+    std::vector<Task> parts;
+    for (int i = 0; i <= n; ++i) {
+      if (i == n && task.reduce_argv.empty()) break;
+      const std::string part = i < n ? std::to_string(i) : "reduce";
+      Task t;
+      t.stage = task.stage + "[" + part + "]";
+      t.argv = i < n ? task.argv : task.reduce_argv;
+      t.cwd = task.cwd;
+      t.env = task.env;
+      if (i < n) t.env.emplace_back("CAIRN_SHARD", part);
+      t.env.emplace_back("CAIRN_SHARDS", count);
+      t.stdout_path = task.stdout_path + "." + part;
+      t.stderr_path = task.stderr_path + "." + part;
+      parts.push_back(std::move(t));
+    }
+    std::vector<Status> statuses(parts.size());
+    std::vector<int> codes(parts.size(), -1);
+    ParallelFor(n, std::min(n, jobs_), [&](int64_t i) {
+      const auto k = static_cast<size_t>(i);
+      statuses[k] = RunChild(parts[k], &codes[k]);
+    });
+    size_t failed = 0;
+    while (failed < static_cast<size_t>(n) && statuses[failed].ok() && codes[failed] == 0) {
+      ++failed;
+    }
+    if (failed == static_cast<size_t>(n) && parts.size() > static_cast<size_t>(n)) {
+      statuses[failed] = RunChild(parts[failed], &codes[failed]);
+      if (statuses[failed].ok() && codes[failed] == 0) ++failed;
+    }
+    if (failed < parts.size()) {
+      result->status = statuses[failed];
+      result->exit_code = codes[failed];
+      result->where = failed < static_cast<size_t>(n) ? "shard " + std::to_string(failed)
+                                                      : std::string("reduce");
+    } else {
+      result->exit_code = 0;
+    }
+    std::vector<std::string> outs;
+    std::vector<std::string> errs;
+    for (const Task& t : parts) {
+      outs.push_back(t.stdout_path);
+      errs.push_back(t.stderr_path);
+    }
+    for (const Status& st :
+         {ConcatenateLogs(outs, task.stdout_path), ConcatenateLogs(errs, task.stderr_path)}) {
+      if (result->status.ok() && !st.ok()) result->status = st;
+    }
+  }
+
   Status RunChild(const Task& task, int* exit_code) {
     Fd out_file(::open(task.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (out_file.get() < 0) return Status::IOError(task.stdout_path + ": " + ErrnoText());
@@ -196,6 +255,30 @@ class LocalExecutor final : public Executor {
 };
 
 }  // namespace
+
+Status ConcatenateLogs(const std::vector<std::string>& parts, const std::string& dest) {
+  Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (out.get() < 0) return Status::IOError(dest + ": " + ErrnoText());
+  std::string buf(65536, '\0');
+  for (const std::string& part : parts) {
+    Fd in(::open(part.c_str(), O_RDONLY | O_CLOEXEC));
+    if (in.get() < 0) {
+      if (errno == ENOENT) continue;
+      return Status::IOError(part + ": " + ErrnoText());
+    }
+    while (true) {
+      const ssize_t n = ::read(in.get(), buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::IOError(part + ": read: " + ErrnoText());
+      if (n == 0) break;
+      CAIRN_RETURN_IF_ERROR(WriteAll(out.get(), buf.data(), static_cast<size_t>(n), dest));
+    }
+    in.Reset();
+    ::unlink(part.c_str());
+  }
+  if (::fsync(out.get()) != 0) return Status::IOError(dest + ": fsync: " + ErrnoText());
+  return Status::Ok();
+}
 
 std::unique_ptr<Executor> MakeLocalExecutor(int jobs, LineSink sink) {
   return std::make_unique<LocalExecutor>(jobs, std::move(sink));

@@ -75,7 +75,7 @@ std::string Describe(const KeyInput& in) {
   if (in.kind == "cairn-version") return "cairn version";
   if (in.kind == "dep") return "input " + in.name;
   if (in.kind == "out") return "outputs";
-  return in.kind + " " + in.name;
+  return in.name.empty() ? in.kind : in.kind + " " + in.name;
 }
 
 std::string FormatBound(int64_t micros) { return FormatTimestamp(micros, 6); }

@@ -16,7 +16,8 @@ namespace cairn::pipeline {
 
 /// One thing a stage's key depends on.
 struct KeyInput {
-  /// "cairn-version", "cmd", "cairn", "state", "param", "dep", "out" or "upstream".
+  /// "cairn-version", "cmd", "cairn", "shards", "reduce", "state", "param", "dep", "out" or
+  /// "upstream".
   std::string kind;
   /// The param key, dep or out path, upstream stage or state name; empty for the others.
   std::string name;

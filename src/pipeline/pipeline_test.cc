@@ -228,7 +228,7 @@ TEST_F(SpecTest, UnknownFields) {
                   "    dependencies: [raw.txt]\n"),
             dir_ +
                 "/pipeline.yaml:4: unknown key 'dependencies' in 'stages.a'; expected one of: "
-                "cmd, cairn, deps, params, outs, needs, subscribe");
+                "cmd, cairn, deps, params, outs, needs, subscribe, shards, reduce");
   EXPECT_EQ(Error("pipeline: p\n"
                   "stage:\n"
                   "  a:\n"

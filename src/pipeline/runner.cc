@@ -57,10 +57,11 @@ struct Evaluation {
   std::optional<CacheEntry> cached;
   // Recorded outputs that are missing or different locally (when cached).
   std::vector<std::string> changed_outputs;
-  // The templated command line.
+  // The templated command line, and reduce command of a sharded stage (or empty).
   std::vector<std::string> argv;
   // What a subscribed stage is handed.
   std::optional<Delivery> delivery;
+  std::vector<std::string> reduce_argv;
 };
 
 // Computes stage keys and checks the run cache; shared by run and status.
@@ -85,38 +86,9 @@ class Evaluator {
   Result<Evaluation> Evaluate(int s, const std::vector<std::string>& upstream_keys,
                               const std::map<std::string, std::string>& overlay) {
     const Stage& st = p_.stages[static_cast<size_t>(s)];
-    const std::string where = st.location + ": stage '" + st.name + "'";
     Evaluation e;
-    e.inputs.push_back({"cairn-version", "", CAIRN_VERSION});
     std::vector<std::string> extra_deps;
-    if (!st.subscribe.empty()) {
-      CAIRN_ASSIGN_OR_RETURN(e.delivery,
-                             PendingDelivery(ws_.catalog(), p_.name, st.name, st.subscribe));
-    }
-    auto deliver = [&e](const std::string& text) {
-      return e.delivery ? ApplyDelivery(text, *e.delivery) : text;
-    };
-    if (!st.cmd.empty()) {
-      CAIRN_ASSIGN_OR_RETURN(std::string cmd, ApplyWindow(deliver(st.cmd), window_, where));
-      e.argv = {"/bin/sh", "-c", cmd};
-      e.inputs.push_back({"cmd", "", cmd});
-    } else {
-      std::vector<std::string> args;
-      for (const std::string& a : st.cairn_args) {
-        CAIRN_ASSIGN_OR_RETURN(std::string t, ApplyWindow(deliver(a), window_, where));
-        args.push_back(std::move(t));
-      }
-      e.inputs.push_back({"cairn", "", Join(args, "\n")});
-      CAIRN_RETURN_IF_ERROR(AddState(args, &e.inputs, &extra_deps));
-      if (cairn_binary_.empty()) {
-        return Status::Internal(where + ": no cairn binary to run the built-in step");
-      }
-      e.argv = {cairn_binary_};
-      e.argv.insert(e.argv.end(), args.begin(), args.end());
-    }
-    if (e.delivery) {
-      e.inputs.push_back({"subscribe", st.subscribe, Join(DeliveredCommits(*e.delivery), " ")});
-    }
+    CAIRN_RETURN_IF_ERROR(CommandLine(s, &e, &extra_deps));
     std::vector<std::string> params = st.params;
     std::sort(params.begin(), params.end());
     for (const std::string& k : params) e.inputs.push_back({"param", k, p_.param_values.at(k)});
@@ -147,6 +119,51 @@ class Evaluator {
                              ChangedOutputs(*hasher_, p_.dir, e.cached->outputs));
     }
     return e;
+  }
+
+  // The stage's command line (and reduce command) after templating, and the first inputs of
+  // its key: the cairn version, the command, shards and reduce, and the state a built-in step
+  // reads.
+  Status CommandLine(int s, Evaluation* e, std::vector<std::string>* extra_deps) {
+    const Stage& st = p_.stages[static_cast<size_t>(s)];
+    const std::string where = st.location + ": stage '" + st.name + "'";
+    e->inputs.push_back({"cairn-version", "", CAIRN_VERSION});
+    if (!st.subscribe.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(e->delivery,
+                             PendingDelivery(ws_.catalog(), p_.name, st.name, st.subscribe));
+    }
+    auto deliver = [e](const std::string& text) {
+      return e->delivery ? ApplyDelivery(text, *e->delivery) : text;
+    };
+    if (!st.cmd.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(std::string cmd, ApplyWindow(deliver(st.cmd), window_, where));
+      e->argv = {"/bin/sh", "-c", cmd};
+      e->inputs.push_back({"cmd", "", cmd});
+    } else {
+      std::vector<std::string> args;
+      for (const std::string& a : st.cairn_args) {
+        CAIRN_ASSIGN_OR_RETURN(std::string t, ApplyWindow(deliver(a), window_, where));
+        args.push_back(std::move(t));
+      }
+      e->inputs.push_back({"cairn", "", Join(args, "\n")});
+      CAIRN_RETURN_IF_ERROR(AddState(args, &e->inputs, extra_deps));
+      if (cairn_binary_.empty()) {
+        return Status::Internal(where + ": no cairn binary to run the built-in step");
+      }
+      e->argv = {cairn_binary_};
+      e->argv.insert(e->argv.end(), args.begin(), args.end());
+    }
+    if (e->delivery) {
+      e->inputs.push_back({"subscribe", st.subscribe, Join(DeliveredCommits(*e->delivery), " ")});
+    }
+    // Only sharded stages carry these, so the keys of other stages stay as they were.
+    if (st.shards > 0) e->inputs.push_back({"shards", "", std::to_string(st.shards)});
+    if (!st.reduce.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(std::string reduce, ApplyWindow(deliver(st.reduce), window_, where));
+      e->reduce_argv = {"/bin/sh", "-c", reduce};
+      e->inputs.push_back({"reduce", "", reduce});
+    }
+    return Status::Ok();
   }
 
   // Why a stage whose key is not complete must run: what changed since its last completed
@@ -225,6 +242,7 @@ class Scheduler {
         selected_(n_, false),
         forced_(n_, false),
         started_(n_, false),
+        submitted_(n_, false),
         finished_(n_, false),
         status_(n_, StageStatus::kNotRun),
         keys_(n_) {}
@@ -277,8 +295,17 @@ class Scheduler {
   }
 
  private:
+  // What HandleCompletion needs about a stage whose command was started.
+  struct Pending {
+    std::string reason;
+    std::string inputs;
+    std::string note;
+    // Submitted before its upstream stages finished (its key is not known yet).
+    bool ahead = false;
+  };
+
   Status Loop() {
-    ThreadPool pool(std::max(1, ex_.slots()));
+    ThreadPool pool(std::max(1, std::min(ex_.slots(), static_cast<int>(n_))));
     int running = 0;
     Status fatal;
     while (true) {
@@ -288,8 +315,10 @@ class Scheduler {
         progress = false;
         for (int s : p_.order) {
           const auto k = static_cast<size_t>(s);
-          if (!needed_[k] || started_[k] || !Ready(s)) continue;
+          bool ahead = false;
+          if (!needed_[k] || started_[k] || !Ready(s, &ahead)) continue;
           if (!selected_[k]) {
+            if (ahead) continue;
             // Upstream of a stage run alone: must be complete; restore its outputs if needed.
             started_[k] = true;
             fatal = SettleUnselected(s);
@@ -297,7 +326,7 @@ class Scheduler {
             break;
           }
           started_[k] = true;
-          Status d = Decide(s, &pool, &running);
+          Status d = ahead ? SubmitAhead(s, &pool, &running) : Decide(s, &pool, &running);
           if (!d.ok()) {
             fatal = d;
             break;
@@ -307,9 +336,9 @@ class Scheduler {
         }
       }
       if (running == 0) break;
-      Completion c = WaitCompletion();
+      arrived_.push_back(WaitCompletion());
       --running;
-      Status h = HandleCompletion(std::move(c));
+      Status h = HandleArrived(running == 0);
       if (!h.ok() && fatal.ok()) fatal = h;
     }
     // Whatever did not start: not run, and why.
@@ -345,13 +374,122 @@ class Scheduler {
     return fatal;
   }
 
-  // Whether every upstream stage finished successfully.
-  bool Ready(int s) const {
+  // Whether every upstream stage finished successfully, or (on an executor that submits
+  // ahead) was handed to the executor and is still running; `*ahead` says whether any is.
+  bool Ready(int s, bool* ahead) const {
+    *ahead = false;
     for (int u : p_.stages[static_cast<size_t>(s)].upstream) {
       const auto k = static_cast<size_t>(u);
-      if (!finished_[k] || !Succeeded(status_[k])) return false;
+      if (finished_[k]) {
+        if (!Succeeded(status_[k])) return false;
+      } else if (submitted_[k] && ex_.SubmitsAhead()) {
+        *ahead = true;
+      } else {
+        return false;
+      }
     }
     return true;
+  }
+
+  // Hands stage `s` to the executor before its upstream stages finished: its key depends on
+  // their outputs, so it is computed (and the outcome recorded) when its task has finished.
+  Status SubmitAhead(int s, ThreadPool* pool, int* running) {
+    const auto k = static_cast<size_t>(s);
+    const Stage& st = p_.stages[k];
+    const int64_t started = NowMicros();
+    Evaluation e;
+    std::vector<std::string> extra_deps;
+    Status command = eval_.CommandLine(s, &e, &extra_deps);
+    if (!command.ok()) {
+      if (command.code() != StatusCode::kInvalidArgument) return command;
+      StageOutcome out;
+      out.stage = st.name;
+      out.status = StageStatus::kFailed;
+      out.reason = command.message();
+      Fail(s);
+      return Record(s, out, "", nullptr, {}, started);
+    }
+    Pending pending;
+    pending.ahead = true;
+    Task task = MakeTask(s, std::move(e));
+    for (int u : st.upstream) {
+      if (!finished_[static_cast<size_t>(u)]) {
+        task.after.push_back(p_.stages[static_cast<size_t>(u)].name);
+      }
+    }
+    return Start(s, std::move(pending), std::move(task), started, pool, running);
+  }
+
+  // The task that runs stage `s`'s command.
+  Task MakeTask(int s, Evaluation e) {
+    const Stage& st = p_.stages[static_cast<size_t>(s)];
+    Task task;
+    task.stage = st.name;
+    task.argv = std::move(e.argv);
+    task.shards = st.shards;
+    task.reduce_argv = std::move(e.reduce_argv);
+    task.cwd = p_.dir;
+    task.stdout_path = log_dir_ + "/" + st.name + ".stdout";
+    task.stderr_path = log_dir_ + "/" + st.name + ".stderr";
+    if (!ws_.root().empty()) task.env.emplace_back("CAIRN_HOME", ws_.root());
+    task.env.emplace_back("CAIRN_CATALOG", ws_.catalog_uri());
+    task.env.emplace_back("CAIRN_STORE", ws_.store_uri());
+    task.env.emplace_back("CAIRN_PIPELINE", p_.name);
+    task.env.emplace_back("CAIRN_PIPELINE_RUN", report_.run.id);
+    task.env.emplace_back("CAIRN_STAGE", st.name);
+    if (e.delivery) {
+      for (auto& kv : DeliveryEnv(*e.delivery)) task.env.push_back(std::move(kv));
+    }
+    return task;
+  }
+
+  // Hands `task` to a worker, which runs it on the executor.
+  Status Start(int s, Pending pending, Task task, int64_t started, ThreadPool* pool, int* running) {
+    pending_[s] = std::move(pending);
+    submitted_[static_cast<size_t>(s)] = true;
+    CAIRN_RETURN_IF_ERROR(FlushRecords());
+    if (o_.on_start) o_.on_start(p_.stages[static_cast<size_t>(s)].name);
+    ++*running;
+    pool->Submit([this, s, task = std::move(task), started] {
+      Completion c = Execute(s, task);
+      c.started_at = started;
+      std::lock_guard<std::mutex> lock(mu_);
+      done_.push_back(std::move(c));
+      cv_.notify_one();
+    });
+    return Status::Ok();
+  }
+
+  // Settles the completions that arrived, each once the stages it depends on are settled (a
+  // stage submitted ahead may finish before its upstream stage's outputs were stored). With
+  // `all`, nothing else will arrive.
+  Status HandleArrived(bool all) {
+    Status first;
+    bool progress = true;
+    while (progress && !arrived_.empty()) {
+      progress = false;
+      for (auto it = arrived_.begin(); it != arrived_.end(); ++it) {
+        bool settled = true;
+        if (pending_[it->stage].ahead) {
+          for (int u : p_.stages[static_cast<size_t>(it->stage)].upstream) {
+            if (!finished_[static_cast<size_t>(u)]) settled = false;
+          }
+        }
+        if (!settled) continue;
+        Completion c = std::move(*it);
+        arrived_.erase(it);
+        Status h = HandleCompletion(std::move(c));
+        if (!h.ok() && first.ok()) first = h;
+        progress = true;
+        break;
+      }
+    }
+    if (all && !arrived_.empty() && first.ok()) {
+      first = Status::Internal("pipeline " + p_.name + ": stage '" +
+                               p_.stages[static_cast<size_t>(arrived_.front().stage)].name +
+                               "' finished but its upstream stages never did");
+    }
+    return first;
   }
 
   Status SettleUnselected(int s) {
@@ -447,33 +585,9 @@ class Scheduler {
       CAIRN_ASSIGN_OR_RETURN(reason, eval_.WhyRun(s, e));
     }
     // Run the command on a worker.
-    pending_[s] = Pending{std::move(reason), InputsText(e.inputs), out.note};
-    Task task;
-    task.stage = st.name;
-    task.argv = std::move(e.argv);
-    task.cwd = p_.dir;
-    task.stdout_path = log_dir_ + "/" + st.name + ".stdout";
-    task.stderr_path = log_dir_ + "/" + st.name + ".stderr";
-    if (!ws_.root().empty()) task.env.emplace_back("CAIRN_HOME", ws_.root());
-    task.env.emplace_back("CAIRN_CATALOG", ws_.catalog_uri());
-    task.env.emplace_back("CAIRN_STORE", ws_.store_uri());
-    task.env.emplace_back("CAIRN_PIPELINE", p_.name);
-    task.env.emplace_back("CAIRN_PIPELINE_RUN", report_.run.id);
-    task.env.emplace_back("CAIRN_STAGE", st.name);
-    if (e.delivery) {
-      for (auto& kv : DeliveryEnv(*e.delivery)) task.env.push_back(std::move(kv));
-    }
-    CAIRN_RETURN_IF_ERROR(FlushRecords());
-    if (o_.on_start) o_.on_start(st.name);
-    ++*running;
-    pool->Submit([this, s, task = std::move(task), started] {
-      Completion c = Execute(s, task);
-      c.started_at = started;
-      std::lock_guard<std::mutex> lock(mu_);
-      done_.push_back(std::move(c));
-      cv_.notify_one();
-    });
-    return Status::Ok();
+    Pending pending{std::move(reason), InputsText(e.inputs), out.note, false};
+    Task task = MakeTask(s, std::move(e));
+    return Start(s, std::move(pending), std::move(task), started, pool, running);
   }
 
   // On a worker: clears the outputs, runs the command, stores its logs and outputs.
@@ -526,12 +640,45 @@ class Scheduler {
     Pending pending = std::move(pending_[c.stage]);
     StageOutcome out;
     out.stage = st.name;
-    out.key = keys_[k];
     out.note = pending.note;
     out.stdout_blob = c.stdout_blob;
     out.stderr_blob = c.stderr_blob;
     out.command_micros = c.result.ended_at - c.result.started_at;
     if (c.result.exit_code >= 0) out.exit_code = c.result.exit_code;
+    if (pending.ahead) {
+      // Submitted before its upstream stages finished: if one did not succeed, this stage
+      // did not run (or its result does not count); else its key is computed now.
+      for (int u : st.upstream) {
+        const auto ku = static_cast<size_t>(u);
+        if (Succeeded(status_[ku])) continue;
+        out.status = StageStatus::kNotRun;
+        out.reason = "upstream '" + p_.stages[ku].name + "' " +
+                     (status_[ku] == StageStatus::kFailed ? "failed" : "did not run");
+        out.exit_code.reset();
+        status_[k] = StageStatus::kNotRun;
+        finished_[k] = true;
+        return Record(c.stage, out, "", nullptr, {}, c.started_at);
+      }
+      auto evaluated = eval_.Evaluate(c.stage, UpstreamKeys(st, keys_), {});
+      if (!evaluated.ok()) {
+        if (evaluated.status().code() != StatusCode::kInvalidArgument &&
+            evaluated.status().code() != StatusCode::kIOError) {
+          return evaluated.status();
+        }
+        out.status = StageStatus::kFailed;
+        out.reason = evaluated.status().message();
+        Fail(c.stage);
+        return Record(c.stage, out, "", nullptr, {}, c.started_at);
+      }
+      keys_[k] = evaluated->key;
+      pending.inputs = InputsText(evaluated->inputs);
+      if (evaluated->cached) {
+        pending.reason = "submitted with its upstream stages; its key was already complete";
+      } else {
+        CAIRN_ASSIGN_OR_RETURN(pending.reason, eval_.WhyRun(c.stage, *evaluated));
+      }
+    }
+    out.key = keys_[k];
     const bool ok = c.result.status.ok() && c.result.exit_code == 0 && c.error.ok() && c.saved;
     if (!ok) {
       out.status = StageStatus::kFailed;
@@ -541,6 +688,7 @@ class Scheduler {
         out.reason = c.result.exit_code > 128
                          ? "killed by signal " + std::to_string(c.result.exit_code - 128)
                          : "exit status " + std::to_string(c.result.exit_code);
+        if (!c.result.where.empty()) out.reason = c.result.where + ": " + out.reason;
       } else {
         out.reason = c.error.message();
       }
@@ -565,6 +713,14 @@ class Scheduler {
     finished_[static_cast<size_t>(s)] = true;
     stop_ = true;
     if (report_.failed_stage.empty()) report_.failed_stage = p_.stages[static_cast<size_t>(s)].name;
+    if (!ex_.SubmitsAhead()) return;
+    // Stages submitted to run after this one must not run.
+    for (size_t d = 0; d < n_; ++d) {
+      if (!submitted_[d] || finished_[d]) continue;
+      if (p_.WithUpstream({static_cast<int>(d)})[static_cast<size_t>(s)]) {
+        ex_.Cancel(p_.stages[d].name);
+      }
+    }
   }
 
   Status Record(int s, const StageOutcome& out, const std::string& inputs, const CacheEntry* entry,
@@ -612,19 +768,13 @@ class Scheduler {
     return st;
   }
 
-  struct Pending {
-    std::string reason;
-    std::string inputs;
-    std::string note;
-  };
-
   data::Workspace& ws_;
   const Pipeline& p_;
   Executor& ex_;
   const RunOptions& o_;
   Evaluator eval_;
   size_t n_;
-  std::vector<bool> needed_, selected_, forced_, started_, finished_;
+  std::vector<bool> needed_, selected_, forced_, started_, submitted_, finished_;
   std::vector<StageStatus> status_;
   std::vector<std::string> keys_;
   std::map<int, Pending> pending_;
@@ -636,6 +786,8 @@ class Scheduler {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Completion> done_;
+  // Completions received but not settled yet (HandleArrived).
+  std::deque<Completion> arrived_;
 };
 
 }  // namespace

@@ -18,6 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr int kMaxShards = 100000;
+
 bool ValidStageName(std::string_view name) {
   if (name.empty() || name.size() > 128) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -165,8 +167,8 @@ Status ParseStage(const YamlEntry& entry, Stage* stage, std::vector<int>* dep_li
                            "' must be 1 to 128 letters, digits, '_', '-' or '.'");
   }
   CAIRN_RETURN_IF_ERROR(v.ExpectMap());
-  CAIRN_RETURN_IF_ERROR(
-      v.CheckKeys({"cmd", "cairn", "deps", "params", "outs", "needs", "subscribe"}));
+  CAIRN_RETURN_IF_ERROR(v.CheckKeys(
+      {"cmd", "cairn", "deps", "params", "outs", "needs", "subscribe", "shards", "reduce"}));
   if (const YamlNode* sub = v.Get("subscribe")) {
     CAIRN_ASSIGN_OR_RETURN(stage->subscribe, sub->AsString());
     if (!ValidStageName(stage->subscribe) || stage->subscribe[0] == '.' ||
@@ -192,6 +194,28 @@ Status ParseStage(const YamlEntry& entry, Stage* stage, std::vector<int>* dep_li
     if (words->empty()) return cairn->Error("empty cairn step");
     stage->cairn_args = std::move(*words);
     stage->uses_window = MentionsWindow(text);
+  }
+  if (const YamlNode* shards = v.Get("shards")) {
+    CAIRN_ASSIGN_OR_RETURN(std::string text, shards->AsString());
+    int n = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9' || n > kMaxShards) {
+        n = -1;
+        break;
+      }
+      n = n * 10 + (c - '0');
+    }
+    if (text.empty() || n < 1 || n > kMaxShards) {
+      return shards->Error("shards must be a whole number from 1 to " + std::to_string(kMaxShards) +
+                           ", not '" + text + "'");
+    }
+    stage->shards = n;
+  }
+  if (const YamlNode* reduce = v.Get("reduce")) {
+    if (stage->shards == 0) return reduce->Error("'reduce' needs 'shards'");
+    CAIRN_ASSIGN_OR_RETURN(stage->reduce, reduce->AsString());
+    if (stage->reduce.empty()) return reduce->Error("empty command");
+    stage->uses_window = stage->uses_window || MentionsWindow(stage->reduce);
   }
   if (const YamlNode* deps = v.Get("deps")) {
     CAIRN_ASSIGN_OR_RETURN(auto list, ScalarList(*deps));

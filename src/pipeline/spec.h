@@ -36,7 +36,12 @@ struct Stage {
   /// Direct upstream stages (indexes into Pipeline::stages): those in `needs:` and those
   /// whose outputs this stage reads. Sorted, without duplicates.
   std::vector<int> upstream;
-  /// Whether the command or arguments mention ${start_time} or ${end_time}.
+  /// `shards:`: when > 0 the command runs this many times, as shards 0..shards-1 (a Slurm job
+  /// array; local processes), with CAIRN_SHARD and CAIRN_SHARDS in the environment.
+  int shards = 0;
+  /// `reduce:`: a shell command run once after every shard succeeded; empty when none.
+  std::string reduce;
+  /// Whether the command, arguments or reduce command mention ${start_time} or ${end_time}.
   bool uses_window = false;
   /// The dataset named in `subscribe:` (its commits not yet processed are delivered to the
   /// stage), or empty.
