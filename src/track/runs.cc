@@ -670,7 +670,10 @@ Status LogMetrics(data::Workspace& ws, const std::string& ref,
 
 Result<std::vector<MetricPoint>> ParseMetricLines(std::string_view text, std::string_view file) {
   std::vector<MetricPoint> points;
+  points.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   simdjson::ondemand::parser parser;
+  // Each line is copied into one reused buffer with the padding simdjson reads past the end.
+  std::string buffer;
   size_t line_no = 0;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -679,54 +682,61 @@ Result<std::vector<MetricPoint>> ParseMetricLines(std::string_view text, std::st
     const std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
     ++line_no;
-    const std::string where = std::string(file) + ":" + std::to_string(line_no) + ": ";
+    // The "file:line: " prefix of errors, built only when one is reported.
+    auto error = [&](std::string_view what) {
+      std::string msg(file);
+      msg += ":" + std::to_string(line_no);
+      msg += ": ";
+      msg += what;
+      return Status::InvalidArgument(std::move(msg));
+    };
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    simdjson::padded_string padded(line);
+    if (buffer.capacity() < line.size() + simdjson::SIMDJSON_PADDING) {
+      buffer.reserve(line.size() + simdjson::SIMDJSON_PADDING);
+    }
+    buffer.assign(line);
     simdjson::ondemand::document doc;
     simdjson::ondemand::object object;
-    if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
+    if (parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc) !=
+            simdjson::SUCCESS ||
         doc.get_object().get(object) != simdjson::SUCCESS) {
-      return Status::InvalidArgument(where + "expected a JSON object");
+      return error("expected a JSON object");
     }
-    MetricPoint p;
+    MetricPoint& p = points.emplace_back();
     bool has_key = false;
     bool has_value = false;
     for (auto field : object) {
       std::string_view name;
-      if (field.unescaped_key().get(name) != simdjson::SUCCESS) {
-        return Status::InvalidArgument(where + "invalid JSON");
-      }
+      if (field.unescaped_key().get(name) != simdjson::SUCCESS) return error("invalid JSON");
       if (name == "key") {
         std::string_view key;
         if (field.value().get_string().get(key) != simdjson::SUCCESS) {
-          return Status::InvalidArgument(where + "'key' must be a string");
+          return error("'key' must be a string");
         }
-        p.key = std::string(key);
+        p.key.assign(key);
         has_key = true;
       } else if (name == "value") {
         if (field.value().get_double().get(p.value) != simdjson::SUCCESS ||
             !std::isfinite(p.value)) {
-          return Status::InvalidArgument(where + "'value' must be a finite number");
+          return error("'value' must be a finite number");
         }
         has_value = true;
       } else if (name == "step") {
         if (field.value().get_int64().get(p.step) != simdjson::SUCCESS) {
-          return Status::InvalidArgument(where + "'step' must be an integer");
+          return error("'step' must be an integer");
         }
       } else {
-        return Status::InvalidArgument(where + "unknown field '" + std::string(name) +
-                                       "' (expected key, value, step)");
+        return error("unknown field '" + std::string(name) + "' (expected key, value, step)");
       }
     }
     const char* rest = nullptr;
     if (doc.current_location().get(rest) == simdjson::SUCCESS) {
-      return Status::InvalidArgument(where + "unexpected text after the object");
+      return error("unexpected text after the object");
     }
-    if (!has_key) return Status::InvalidArgument(where + "missing 'key'");
-    if (!has_value) return Status::InvalidArgument(where + "missing 'value'");
+    if (!has_key) return error("missing 'key'");
+    if (!has_value) return error("missing 'value'");
     Status key_ok = CheckKey("metric", p.key);
-    if (!key_ok.ok()) return Status::InvalidArgument(where + key_ok.message());
-    points.push_back(std::move(p));
+    if (!key_ok.ok()) return error(key_ok.message());
   }
   return points;
 }
