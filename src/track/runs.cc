@@ -237,51 +237,117 @@ int64_t RunMetricsLockKey(const std::string& id) {
   return static_cast<int64_t>(Xxh3("cairn run metrics " + id) >> 1);
 }
 
-// Moves the latest point of the series `key` (logged at `now`) into run_latest_metrics unless
-// the stored one is later: a higher step, or the same step logged later.
-Status UpdateLatestMetric(Connection& c, const std::string& id, const MetricPoint& p, int64_t now) {
-  return c
-      .Execute(
-          "INSERT INTO run_latest_metrics (run_id, key, step, value, logged_at) VALUES "
-          "(?, ?, ?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, "
-          "value = excluded.value, logged_at = excluded.logged_at WHERE excluded.step > "
-          "run_latest_metrics.step OR (excluded.step = run_latest_metrics.step AND "
-          "excluded.logged_at >= run_latest_metrics.logged_at)",
-          {Value::Text(id), Value::Text(p.key), Value::Int64(p.step), Value::Double(p.value),
-           Value::Int64(now)})
-      .status();
+// Rows per multi-row statement of LogMetrics, well under the parameter limits of SQLite
+// (32766) and PostgreSQL (65535); a chunk INSERT also stops at kBytesPerInsert of points.
+constexpr size_t kRowsPerStatement = 256;
+constexpr size_t kBytesPerInsert = size_t{8} << 20;
+
+// "(?, ?, ...), (?, ?, ...)": `rows` groups of `columns` placeholders.
+std::string Placeholders(size_t rows, size_t columns) {
+  std::string group = "(?";
+  for (size_t i = 1; i < columns; ++i) group += ", ?";
+  group += ")";
+  std::string out;
+  out.reserve(rows * (group.size() + 2));
+  for (size_t i = 0; i < rows; ++i) {
+    if (i > 0) out += ", ";
+    out += group;
+  }
+  return out;
 }
 
-// Writes the points of one key of a batch, `order` (indices into `points`, already sorted by
-// step, ties in logging order), as chunks numbered after the series' last one, and moves the
-// series' latest point.
+// The points of one key of a batch: indices into the batch, sorted by step (ties in logging
+// order).
+struct SeriesPoints {
+  const std::string* key = nullptr;
+  std::span<const uint32_t> order;
+};
+
+// Writes `series` (each one key of the batch `points`, logged at `now`) of run `id`: each
+// series as chunks of at most kMaxPointsPerChunk points numbered after its last one, then each
+// series' latest point (the last in step order: the highest step, the later logged on ties)
+// moved into run_latest_metrics unless the stored one is later (a higher step, or the same
+// step logged later). A few multi-row statements whatever the number of keys, so that small
+// batches cost few round trips.
 Status WriteSeries(Connection& c, const std::string& id, const std::vector<MetricPoint>& points,
-                   std::span<const uint32_t> order, int64_t now) {
-  const std::string& key = points[order[0]].key;
-  CAIRN_ASSIGN_OR_RETURN(
-      QueryResult last,
-      c.Query("SELECT MAX(seq) FROM run_metric_chunks WHERE run_id = ? AND key = ?",
-              {Value::Text(id), Value::Text(key)}));
-  int64_t seq = last.rows.empty() ? 0 : last.rows[0][0].int64();
-  for (size_t begin = 0; begin < order.size(); begin += kMaxPointsPerChunk) {
-    const size_t end = std::min(order.size(), begin + kMaxPointsPerChunk);
-    std::string packed;
-    packed.reserve((end - begin) * kPackedPointSize);
+                   const std::vector<SeriesPoints>& series, int64_t now) {
+  // The last seq of every series: one scalar MAX per key, which both databases answer from
+  // the primary key index (a GROUP BY over the keys would read every chunk of the run).
+  std::vector<int64_t> last_seq(series.size(), 0);
+  for (size_t begin = 0; begin < series.size(); begin += kRowsPerStatement) {
+    const size_t end = std::min(series.size(), begin + kRowsPerStatement);
+    std::string sql = "SELECT ";
+    std::vector<Value> args;
     for (size_t i = begin; i < end; ++i) {
-      AppendPackedPoint(points[order[i]].step, points[order[i]].value, &packed);
+      if (i > begin) sql += ", ";
+      sql += "(SELECT MAX(seq) FROM run_metric_chunks WHERE run_id = ? AND key = ?)";
+      args.push_back(Value::Text(id));
+      args.push_back(Value::Text(*series[i].key));
+    }
+    CAIRN_ASSIGN_OR_RETURN(QueryResult last, c.Query(sql, args));
+    if (last.rows.size() != 1 || last.rows[0].size() != end - begin) {
+      return Status::Internal("run " + id + ": the last chunk numbers did not come back");
+    }
+    for (size_t i = begin; i < end; ++i) last_seq[i] = last.rows[0][i - begin].int64();
+  }
+  // The chunks, several per INSERT.
+  std::vector<Value> args;
+  size_t rows = 0;
+  size_t bytes = 0;
+  auto flush = [&]() -> Status {
+    if (rows == 0) return Status::Ok();
+    CAIRN_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO run_metric_chunks (run_id, key, seq, first_step, last_step, count, "
+                  "points, logged_at) VALUES " +
+                      Placeholders(rows, 8),
+                  args)
+            .status());
+    args.clear();
+    rows = 0;
+    bytes = 0;
+    return Status::Ok();
+  };
+  for (size_t k = 0; k < series.size(); ++k) {
+    const SeriesPoints& s = series[k];
+    int64_t seq = last_seq[k];
+    for (size_t begin = 0; begin < s.order.size(); begin += kMaxPointsPerChunk) {
+      const size_t end = std::min(s.order.size(), begin + kMaxPointsPerChunk);
+      std::string packed;
+      packed.reserve((end - begin) * kPackedPointSize);
+      for (size_t i = begin; i < end; ++i) {
+        AppendPackedPoint(points[s.order[i]].step, points[s.order[i]].value, &packed);
+      }
+      bytes += packed.size();
+      args.insert(args.end(), {Value::Text(id), Value::Text(*s.key), Value::Int64(++seq),
+                               Value::Int64(points[s.order[begin]].step),
+                               Value::Int64(points[s.order[end - 1]].step),
+                               Value::Int64(static_cast<int64_t>(end - begin)),
+                               Value::Blob(std::move(packed)), Value::Int64(now)});
+      if (++rows == kRowsPerStatement || bytes >= kBytesPerInsert) CAIRN_RETURN_IF_ERROR(flush());
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(flush());
+  // The latest points, several per upsert (one row per key, so no statement touches a row
+  // twice).
+  for (size_t begin = 0; begin < series.size(); begin += kRowsPerStatement) {
+    const size_t end = std::min(series.size(), begin + kRowsPerStatement);
+    args.clear();
+    for (size_t i = begin; i < end; ++i) {
+      const MetricPoint& p = points[series[i].order.back()];
+      args.insert(args.end(), {Value::Text(id), Value::Text(p.key), Value::Int64(p.step),
+                               Value::Double(p.value), Value::Int64(now)});
     }
     CAIRN_RETURN_IF_ERROR(
-        c.Execute(
-             "INSERT INTO run_metric_chunks (run_id, key, seq, first_step, last_step, "
-             "count, points, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-             {Value::Text(id), Value::Text(key), Value::Int64(++seq),
-              Value::Int64(points[order[begin]].step), Value::Int64(points[order[end - 1]].step),
-              Value::Int64(static_cast<int64_t>(end - begin)), Value::Blob(std::move(packed)),
-              Value::Int64(now)})
+        c.Execute("INSERT INTO run_latest_metrics (run_id, key, step, value, logged_at) VALUES " +
+                      Placeholders(end - begin, 5) +
+                      " ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, value = "
+                      "excluded.value, logged_at = excluded.logged_at WHERE excluded.step > "
+                      "run_latest_metrics.step OR (excluded.step = run_latest_metrics.step AND "
+                      "excluded.logged_at >= run_latest_metrics.logged_at)",
+                  args)
             .status());
   }
-  // The last in step order is the latest: the highest step, the later logged on ties.
-  return UpdateLatestMetric(c, id, points[order.back()], now);
+  return Status::Ok();
 }
 
 Status UpsertTags(Connection& c, const std::string& run_id, const std::vector<KeyValue>& tags) {
@@ -625,7 +691,7 @@ Status LogMetrics(data::Workspace& ws, const std::string& ref,
   for (size_t i = 0; i < points.size(); ++i) {
     const MetricPoint& p = points[i];
     if (sizes.empty() || p.key != previous_key) {
-      auto [it, inserted] = series_of.emplace(p.key, static_cast<uint32_t>(sizes.size()));
+      auto [it, inserted] = series_of.try_emplace(p.key, static_cast<uint32_t>(sizes.size()));
       if (inserted) {
         CAIRN_RETURN_IF_ERROR(CheckKey("metric", p.key));
         sizes.push_back(0);
@@ -655,16 +721,18 @@ Status LogMetrics(data::Workspace& ws, const std::string& ref,
     auto last = order.begin() + starts[s + 1];
     if (!std::is_sorted(first, last, by_step)) std::stable_sort(first, last, by_step);
   }
+  std::vector<SeriesPoints> series_points;
+  for (size_t s = 0; s < sizes.size(); ++s) {
+    const std::span<const uint32_t> part =
+        std::span<const uint32_t>(order).subspan(starts[s], sizes[s]);
+    series_points.push_back({&points[part[0]].key, part});
+  }
   CAIRN_ASSIGN_OR_RETURN(std::string id, ResolveRunId(ws, ref));
   const int64_t now = NowMicros();
   return catalog::RunInTransaction(ws.catalog(), [&](Connection& c) -> Status {
     if (sizes.empty()) return Status::Ok();
     CAIRN_RETURN_IF_ERROR(c.LockTransaction(RunMetricsLockKey(id)));
-    for (size_t s = 0; s < sizes.size(); ++s) {
-      CAIRN_RETURN_IF_ERROR(WriteSeries(
-          c, id, points, std::span<const uint32_t>(order).subspan(starts[s], sizes[s]), now));
-    }
-    return Status::Ok();
+    return WriteSeries(c, id, points, series_points, now);
   });
 }
 
@@ -790,9 +858,9 @@ Result<std::vector<MetricPoint>> ReadSeries(Connection& c, const std::string& id
       c.Query("SELECT key, seq, first_step, last_step, count, logged_at, points FROM "
               "run_metric_chunks WHERE run_id = ? ORDER BY key, seq",
               {Value::Text(id)}));
+  // Reserved by the bytes, which a damaged count cannot inflate.
   size_t total = points.size();
-  for (const Row& row : chunks.rows)
-    total += static_cast<size_t>(std::max<int64_t>(row[4].int64(), 0));
+  for (const Row& row : chunks.rows) total += row[6].bytes().size() / kPackedPointSize;
   points.reserve(total);
   for (Row& row : chunks.rows) {
     MetricChunk chunk;
