@@ -237,14 +237,16 @@ int List(const std::string& dir, const std::string& engine, int repeat, int64_t 
   return 0;
 }
 
-// Writes `points` of run `id` the way LogMetrics did before schema v7: one run_metrics row
-// per point with multi-row INSERTs of 512 rows (run id and time written into the statement),
-// then each key's latest point upserted into run_latest_metrics, in one transaction.
-cairn::Status LogRows(Connection& c, const std::string& id,
+// Writes `points` of run `ref` the way LogMetrics did before schema v7: the run id resolved,
+// then one run_metrics row per point with multi-row INSERTs of 512 rows (run id and time
+// written into the statement) and each key's latest point upserted into run_latest_metrics,
+// in one transaction.
+cairn::Status LogRows(cairn::data::Workspace& ws, const std::string& ref,
                       const std::vector<cairn::track::MetricPoint>& points) {
   constexpr size_t kRowsPerInsert = 512;
+  CAIRN_ASSIGN_OR_RETURN(std::string id, cairn::track::ResolveRunId(ws, ref));
   const int64_t now = cairn::NowMicros();
-  return cairn::catalog::RunInTransaction(c, [&](Connection& t) -> cairn::Status {
+  return cairn::catalog::RunInTransaction(ws.catalog(), [&](Connection& t) -> cairn::Status {
     const std::string row = "('" + id + "', ?, ?, ?, " + std::to_string(now) + ")";
     auto statement = [&](size_t rows) {
       std::string sql = "INSERT INTO run_metrics (run_id, key, step, value, logged_at) VALUES ";
@@ -262,8 +264,7 @@ cairn::Status LogRows(Connection& c, const std::string& id,
         args.push_back(Value::Double(points[i].value));
       }
       CAIRN_RETURN_IF_ERROR(
-          t.Execute(end - begin == kRowsPerInsert ? full : statement(end - begin), args)
-              .status());
+          t.Execute(end - begin == kRowsPerInsert ? full : statement(end - begin), args).status());
     }
     std::map<std::string_view, const cairn::track::MetricPoint*> latest;
     for (const cairn::track::MetricPoint& p : points) {
@@ -310,7 +311,7 @@ int Log(const std::string& dir, int64_t points, int64_t batch, const std::string
   }
   const auto t0 = std::chrono::steady_clock::now();
   for (const auto& part : batches) {
-    const cairn::Status st = layout == "rows" ? LogRows(ws->catalog(), run->id, part)
+    const cairn::Status st = layout == "rows" ? LogRows(*ws, run->id, part)
                                               : cairn::track::LogMetrics(*ws, run->id, part);
     if (!st.ok()) return Fail(st);
   }
