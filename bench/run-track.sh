@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks run tracking: `run list` over 100,000 runs (20 params, 10 metrics of 3 steps, 2
 # tags each) with the SQL engine against the in-memory one, through the library and as
-# `cairn run list` processes, on SQLite and PostgreSQL; and LogMetrics batches. Writes the
-# "Run tracking" section of docs/benchmarks.md.
+# `cairn run list` processes, on SQLite and PostgreSQL; metric logging in batches of 1M, 10k
+# and 100 points, as one row per point (the layout before schema v8) against packed chunks;
+# and `cairn run log --file` with a 1M-line JSONL file. Writes the "Run tracking" section of
+# docs/benchmarks.md.
 #
 #   bench/run-track.sh [--runs N] [--repeat R]
 #

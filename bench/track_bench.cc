@@ -6,9 +6,15 @@
 //   track_bench list DIR ENGINE REPEAT LIMIT SORT WHERE [CATALOG]
 //                                             times ListRuns (ENGINE: sql or memory) REPEAT
 //                                             times; SORT and WHERE may be "" (none)
-//   track_bench log DIR POINTS BATCH [CATALOG]
-//                                             times LogMetrics of POINTS points over 10 keys
-//                                             in batches of BATCH points on a new run
+//   track_bench log DIR POINTS BATCH [CATALOG] [LAYOUT]
+//                                             times logging POINTS points over 10 keys in
+//                                             batches of BATCH points on a new run. LAYOUT
+//                                             `chunks` (default): LogMetrics, packed chunks
+//                                             (schema v8); `rows`: one run_metrics row per
+//                                             point, as LogMetrics wrote them before v7
+//                                             (multi-row INSERTs of 512 points, the latest
+//                                             point of each key upserted), kept here to
+//                                             compare
 //
 // Every command prints one line of JSON. Values are a counter-based hash of (run, key), so
 // every generated catalog holds the same data.
@@ -20,10 +26,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/time.h"
 #include "catalog/catalog.h"
 #include "data/workspace.h"
 #include "table/column.h"
@@ -228,7 +237,62 @@ int List(const std::string& dir, const std::string& engine, int repeat, int64_t 
   return 0;
 }
 
-int Log(const std::string& dir, int64_t points, int64_t batch, const std::string& uri) {
+// Writes `points` of run `ref` the way LogMetrics did before schema v8: the run id resolved,
+// then one run_metrics row per point with multi-row INSERTs of 512 rows (run id and time
+// written into the statement) and each key's latest point upserted into run_latest_metrics,
+// in one transaction.
+cairn::Status LogRows(cairn::data::Workspace& ws, const std::string& ref,
+                      const std::vector<cairn::track::MetricPoint>& points) {
+  constexpr size_t kRowsPerInsert = 512;
+  CAIRN_ASSIGN_OR_RETURN(std::string id, cairn::track::ResolveRunId(ws, ref));
+  const int64_t now = cairn::NowMicros();
+  return cairn::catalog::RunInTransaction(ws.catalog(), [&](Connection& t) -> cairn::Status {
+    const std::string row = "('" + id + "', ?, ?, ?, " + std::to_string(now) + ")";
+    auto statement = [&](size_t rows) {
+      std::string sql = "INSERT INTO run_metrics (run_id, key, step, value, logged_at) VALUES ";
+      for (size_t i = 0; i < rows; ++i) sql += (i > 0 ? ", " : "") + row;
+      return sql;
+    };
+    const std::string full = statement(kRowsPerInsert);
+    std::vector<Value> args;
+    for (size_t begin = 0; begin < points.size(); begin += kRowsPerInsert) {
+      const size_t end = std::min(points.size(), begin + kRowsPerInsert);
+      args.clear();
+      for (size_t i = begin; i < end; ++i) {
+        args.push_back(Value::Text(points[i].key));
+        args.push_back(Value::Int64(points[i].step));
+        args.push_back(Value::Double(points[i].value));
+      }
+      CAIRN_RETURN_IF_ERROR(
+          t.Execute(end - begin == kRowsPerInsert ? full : statement(end - begin), args).status());
+    }
+    std::map<std::string_view, const cairn::track::MetricPoint*> latest;
+    for (const cairn::track::MetricPoint& p : points) {
+      auto [it, inserted] = latest.emplace(p.key, &p);
+      if (!inserted && p.step >= it->second->step) it->second = &p;
+    }
+    for (const auto& [key, p] : latest) {
+      CAIRN_RETURN_IF_ERROR(
+          t.Execute("INSERT INTO run_latest_metrics (run_id, key, step, value, logged_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET step = "
+                    "excluded.step, value = excluded.value, logged_at = excluded.logged_at "
+                    "WHERE excluded.step > run_latest_metrics.step OR (excluded.step = "
+                    "run_latest_metrics.step AND excluded.logged_at >= "
+                    "run_latest_metrics.logged_at)",
+                    {Value::Text(id), Value::Text(p->key), Value::Int64(p->step),
+                     Value::Double(p->value), Value::Int64(now)})
+              .status());
+    }
+    return cairn::Status::Ok();
+  });
+}
+
+int Log(const std::string& dir, int64_t points, int64_t batch, const std::string& uri,
+        const std::string& layout) {
+  if (layout != "chunks" && layout != "rows") {
+    std::fprintf(stderr, "track_bench: layout '%s': expected chunks or rows\n", layout.c_str());
+    return 2;
+  }
   auto ws = OpenWs(dir, uri, false);
   if (!ws) return 1;
   cairn::track::StartOptions so;
@@ -237,20 +301,33 @@ int Log(const std::string& dir, int64_t points, int64_t batch, const std::string
   so.pid = -1;
   auto run = cairn::track::StartRun(*ws, so);
   if (!run.ok()) return Fail(run.status());
-  std::vector<cairn::track::MetricPoint> all;
-  for (int64_t i = 0; i < points; ++i) {
-    all.push_back({"loss_" + std::to_string(i % 10), i / 10, 1.0 / static_cast<double>(i + 1), 0});
+  std::vector<std::vector<cairn::track::MetricPoint>> batches;
+  for (int64_t begin = 0; begin < points; begin += batch) {
+    auto& part = batches.emplace_back();
+    for (int64_t i = begin; i < std::min(points, begin + batch); ++i) {
+      part.push_back(
+          {"loss_" + std::to_string(i % 10), i / 10, 1.0 / static_cast<double>(i + 1), 0});
+    }
   }
   const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t begin = 0; begin < points; begin += batch) {
-    const auto end = std::min(points, begin + batch);
-    std::vector<cairn::track::MetricPoint> part(all.begin() + begin, all.begin() + end);
-    if (auto st = cairn::track::LogMetrics(*ws, run->id, part); !st.ok()) return Fail(st);
+  for (const auto& part : batches) {
+    const cairn::Status st = layout == "rows" ? LogRows(*ws, run->id, part)
+                                              : cairn::track::LogMetrics(*ws, run->id, part);
+    if (!st.ok()) return Fail(st);
   }
   const double s = SecondsSince(t0);
-  std::printf("{\"points\": %" PRId64 ", \"batch\": %" PRId64
-              ", \"seconds\": %.3f, \"points_per_s\": %.0f}\n",
-              points, batch, s, static_cast<double>(points) / s);
+  // Read back: the points and their sum must be the same in both layouts.
+  const auto t1 = std::chrono::steady_clock::now();
+  auto back = cairn::track::GetRun(*ws, run->id);
+  const double read_s = SecondsSince(t1);
+  if (!back.ok()) return Fail(back.status());
+  double sum = 0;
+  for (const auto& p : back->metrics) sum += p.value;
+  std::printf("{\"layout\": \"%s\", \"points\": %" PRId64 ", \"batch\": %" PRId64
+              ", \"seconds\": %.3f, \"points_per_s\": %.0f, \"read_points\": %zu, "
+              "\"read_seconds\": %.3f, \"sum\": %.17g}\n",
+              layout.c_str(), points, batch, s, static_cast<double>(points) / s,
+              back->metrics.size(), read_s, sum);
   return 0;
 }
 
@@ -266,11 +343,12 @@ int main(int argc, char** argv) {
                 a.size() > 7 ? a[7] : "");
   }
   if (a.size() >= 4 && a[0] == "log") {
-    return Log(a[1], std::atoll(a[2].c_str()), std::atoll(a[3].c_str()), a.size() > 4 ? a[4] : "");
+    return Log(a[1], std::atoll(a[2].c_str()), std::atoll(a[3].c_str()), a.size() > 4 ? a[4] : "",
+               a.size() > 5 ? a[5] : "chunks");
   }
   std::fprintf(stderr,
                "usage: track_bench generate DIR RUNS [CATALOG]\n"
                "       track_bench list DIR sql|memory REPEAT LIMIT SORT WHERE [CATALOG]\n"
-               "       track_bench log DIR POINTS BATCH [CATALOG]\n");
+               "       track_bench log DIR POINTS BATCH [CATALOG] [chunks|rows]\n");
   return 2;
 }

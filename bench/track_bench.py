@@ -52,6 +52,18 @@ def cli_times(home, catalog, where, sort, limit, repeat):
     return ms
 
 
+def fresh_log_home(home, uri):
+    """A new workspace of 10 runs for the logging benchmarks (on PostgreSQL the schema is
+    dropped first)."""
+    log_home = home + '-log'
+    shutil.rmtree(log_home, ignore_errors=True)
+    if uri:
+        subprocess.run(['psql', uri, '-qc', 'DROP SCHEMA public CASCADE; CREATE SCHEMA public'],
+                       check=True, capture_output=True)
+    bench('generate', log_home, 10, uri)
+    return log_home
+
+
 def write_section(path, section):
     text = open(path).read() if os.path.exists(path) else ''
     block = f'{MARK_BEGIN}\n{section.rstrip()}\n{MARK_END}\n'
@@ -122,19 +134,46 @@ def main():
         L.append('')
         log_rows = []
         for points, batch in [(1000000, 1000000), (1000000, 10000), (100000, 100)]:
-            # A small workspace of its own (on PostgreSQL the listed catalog is dropped for it;
-            # it is generated again on every run).
-            log_home = home + '-log'
-            shutil.rmtree(log_home, ignore_errors=True)
-            if uri:
-                subprocess.run(['psql', uri, '-qc', 'DROP SCHEMA public CASCADE; CREATE SCHEMA public'],
-                               check=True, capture_output=True)
-            bench('generate', log_home, 10, uri)
-            r = bench('log', log_home, points, batch, uri)
-            log_rows.append(f'| {points:,} | {batch:,} | {r["seconds"]:.2f} | '
-                            f'{r["points_per_s"]:,.0f} |')
-        L += ['`LogMetrics` on one run, 10 keys (`track_bench log`):', '',
-              '| points | batch | seconds | points/s |', '|---:|---:|---:|---:|', *log_rows, '']
+            r = {}
+            for layout in ('rows', 'chunks'):
+                # A small workspace of its own (on PostgreSQL the listed catalog is dropped for
+                # it; it is generated again on every run).
+                log_home = fresh_log_home(home, uri)
+                r[layout] = bench('log', log_home, points, batch, uri, layout)
+            same = r['rows']['sum'] == r['chunks']['sum'] and \
+                r['rows']['read_points'] == r['chunks']['read_points'] == points
+            log_rows.append(f'| {points:,} | {batch:,} | {r["rows"]["points_per_s"]:,.0f} | '
+                            f'{r["chunks"]["points_per_s"]:,.0f} | '
+                            f'**{r["chunks"]["points_per_s"] / r["rows"]["points_per_s"]:.1f}x** | '
+                            f'{r["rows"]["read_seconds"]:.2f} | {r["chunks"]["read_seconds"]:.2f} | '
+                            f'{"yes" if same else "NO"} |')
+        # `cairn run log --file` with a 1M-line JSONL file, end to end (start, parse, write).
+        log_home = fresh_log_home(home, uri)
+        jsonl = os.path.join(args.data_dir, 'metrics-1m.jsonl')
+        if not os.path.exists(jsonl):
+            with open(jsonl, 'w') as f:
+                for i in range(1000000):
+                    f.write(f'{{"key": "loss_{i % 10}", "value": {1.0 / (i + 1)!r}, "step": {i // 10}}}\n')
+        env = dict(os.environ, CAIRN_HOME=log_home)
+        if uri:
+            env['CAIRN_CATALOG'] = uri
+        run_id = subprocess.run([CAIRN, 'run', 'start', '--name', 'jsonl'], check=True, env=env,
+                                capture_output=True, text=True).stdout.strip()
+        t0 = time.perf_counter()
+        subprocess.run([CAIRN, 'run', 'log', run_id, '--file', jsonl], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        cli_s = time.perf_counter() - t0
+        L += ['Logging metrics on one run, 10 keys (`track_bench log`): points/s of the batches '
+              'as one row per point (`rows`, how `LogMetrics` wrote them before schema v8, kept '
+              'in the benchmark) and as packed chunks (`chunks`, `LogMetrics` now); then the '
+              'seconds `GetRun` takes to read the series back, and whether both layouts read back '
+              'the same points (count and sum).', '',
+              '| points | batch | rows (points/s) | chunks (points/s) | speed-up | rows read (s) | '
+              'chunks read (s) | same points |',
+              '|---:|---:|---:|---:|---:|---:|---:|---|', *log_rows, '',
+              f'`cairn run log RUN --file metrics.jsonl` with 1,000,000 lines (65 MB), as a process '
+              f'(read, parse, write as chunks): {cli_s:.2f} s, '
+              f'**{1000000 / cli_s:,.0f} points/s**.', '']
     L += ['Reproduce:', '', '```sh', 'make bench-track        # or: bench/run-track.sh [--runs N] [--repeat R]',
           '```']
     section = '\n'.join(L) + '\n'

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -50,6 +51,8 @@ class Value {
   double float64() const { return double_; }
   /// The bytes of a text or blob value; empty otherwise.
   const std::string& bytes() const { return bytes_; }
+  /// Moves the bytes of a text or blob value out, leaving them empty (the type is kept).
+  std::string take_bytes() { return std::move(bytes_); }
 
   /// A short rendering for messages and test output: NULL, 42, 1.5, 'text', x'00ff'.
   std::string ToString() const;

@@ -255,10 +255,10 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
   ASSERT_NE(conn, nullptr);
   auto version = SchemaVersion(*conn);
   ASSERT_TRUE(version.ok()) << version.status().ToString();
-  EXPECT_EQ(*version, 7);
+  EXPECT_EQ(*version, 8);
   auto recorded = conn->Query("SELECT version, name FROM schema_migrations ORDER BY version");
   ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
-  ASSERT_EQ(recorded->rows.size(), 7u);
+  ASSERT_EQ(recorded->rows.size(), 8u);
   EXPECT_EQ(recorded->rows[0], (Row{Value::Int64(1), Value::Text("datasets_commits_snapshots")}));
   EXPECT_EQ(recorded->rows[1],
             (Row{Value::Int64(2), Value::Text("ingest_summaries_tags_snapshot_splits")}));
@@ -267,6 +267,9 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
   EXPECT_EQ(recorded->rows[4],
             (Row{Value::Int64(5), Value::Text("pipeline_runs_stage_runs_cache")}));
   EXPECT_EQ(recorded->rows[5], (Row{Value::Int64(6), Value::Text("run_list_in_sql")}));
+  EXPECT_EQ(recorded->rows[6],
+            (Row{Value::Int64(7), Value::Text("pipeline_schedule_claims_subscriptions")}));
+  EXPECT_EQ(recorded->rows[7], (Row{Value::Int64(8), Value::Text("run_metric_chunks")}));
 
   // The schema is usable as documented, foreign keys included; v2's columns have defaults.
   ASSERT_TRUE(conn->Execute("INSERT INTO datasets (name, description, created_at) VALUES (?, ?, ?)",
@@ -317,6 +320,25 @@ TEST_P(ConformanceTest, MigrationsApplyOnceAndAreRecorded) {
   ASSERT_TRUE(conn->Execute("INSERT INTO run_tags VALUES ('r1', 'team', 'perception')").ok());
   EXPECT_EQ(Scalar(*conn, "SELECT SUM(value) FROM run_metrics WHERE run_id = 'r1'"),
             Value::Double(0.75));
+
+  // v8: a metric chunk's points are bytes (NUL and 0xff included) that come back as written;
+  // its sequence number is unique per run and key.
+  const std::string points("\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xf0\x3f", 16);
+  ASSERT_TRUE(
+      conn->Execute("INSERT INTO run_metric_chunks (run_id, key, seq, first_step, "
+                    "last_step, count, points, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    {Value::Text("r1"), Value::Text("loss"), Value::Int64(1), Value::Int64(1),
+                     Value::Int64(1), Value::Int64(1), Value::Blob(points), Value::Int64(10)})
+          .ok());
+  EXPECT_EQ(Scalar(*conn, "SELECT points FROM run_metric_chunks WHERE run_id = 'r1'"),
+            Value::Blob(points));
+  EXPECT_EQ(conn->Execute("INSERT INTO run_metric_chunks (run_id, key, seq, first_step, "
+                          "last_step, count, points, logged_at) VALUES ('r1', 'loss', 1, 2, 2, "
+                          "0, ?, 11)",
+                          {Value::Blob("")})
+                .status()
+                .code(),
+            StatusCode::kAlreadyExists);
 
   // v4: an artifact names one blob per run and name; a model version must point at an
   // artifact that exists and is unique per model and number; an alias must name an existing
@@ -369,7 +391,8 @@ TEST_P(ConformanceTest, ReopeningAnUpToDateCatalogChangesNothing) {
   }
   auto conn = MustConnect(uri_, true);
   ASSERT_NE(conn, nullptr);
-  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM schema_migrations"), Value::Int64(7));
+  EXPECT_EQ(Scalar(*conn, "SELECT COUNT(*) FROM schema_migrations"),
+            Value::Int64(static_cast<int64_t>(CoreMigrations().size())));
   EXPECT_EQ(Scalar(*conn, "SELECT applied_at FROM schema_migrations WHERE version = 1"),
             applied_at);
 }

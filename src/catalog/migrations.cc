@@ -299,6 +299,26 @@ CREATE TABLE pipeline_subscriptions (
 );
 )sql";
 
+// Schema v8: metric series stored as packed chunks, one row per key of a logged batch instead
+// of one row per point. `points` holds `count` (step, value) pairs, each a little-endian int64
+// and a little-endian IEEE double (16 bytes), sorted by step (points of one step kept in
+// logging order); `first_step` and `last_step` are the lowest and highest step. `seq` numbers a
+// series' chunks 1, 2, 3... in logging order. run_metrics stays readable: a series is the
+// union of its old rows and its chunks.
+constexpr std::string_view kSchemaV8 = R"sql(
+CREATE TABLE run_metric_chunks (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  key TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  first_step BIGINT NOT NULL,
+  last_step BIGINT NOT NULL,
+  count BIGINT NOT NULL,
+  points BYTEA NOT NULL,
+  logged_at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, key, seq)
+)
+)sql";
+
 constexpr std::string_view kCreateSchemaMigrations =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -369,6 +389,7 @@ const std::vector<Migration>& CoreMigrations() {
       {5, "pipeline_runs_stage_runs_cache", kSchemaV5},
       {6, "run_list_in_sql", kSchemaV6},
       {7, "pipeline_schedule_claims_subscriptions", kSchemaV7},
+      {8, "run_metric_chunks", kSchemaV8},
   };
   return kMigrations;
 }

@@ -28,9 +28,9 @@ struct Migration {
 /// commit_segments, snapshots; v2: commit summaries, dataset tags, snapshot splits; v3: runs,
 /// their params, metric series and tags; v4: run artifacts, models, their versions, aliases,
 /// alias history and evaluations; v5: pipeline runs, stage runs and the run cache; v6: numeric
-/// params, latest metrics and key indexes for `run list`; see docs/catalog.md). The list lives
-/// for the whole
-/// program.
+/// params, latest metrics and key indexes for `run list`; v7: pipeline schedule claims and
+/// subscription positions; v8: metric series as packed chunks;
+/// see docs/catalog.md). The list lives for the whole program.
 const std::vector<Migration>& CoreMigrations();
 
 /// The advisory lock key that serializes migrations on PostgreSQL.

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -276,7 +277,8 @@ int RunLog(const Invocation& inv) {
     if (!text.ok()) return inv.Fail(text.status());
     auto read = track::ParseMetricLines(*text, *file);
     if (!read.ok()) return inv.Fail(read.status());
-    points.insert(points.end(), read->begin(), read->end());
+    points.insert(points.end(), std::make_move_iterator(read->begin()),
+                  std::make_move_iterator(read->end()));
   }
   std::unique_ptr<Workspace> ws;
   std::string id;

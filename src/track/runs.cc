@@ -16,10 +16,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <random>
 #include <set>
+#include <span>
+#include <unordered_map>
 
 #include "base/hash.h"
 #include "base/json.h"
@@ -27,6 +30,7 @@
 #include "catalog/catalog.h"
 #include "data/filter_expr.h"
 #include "data/snapshots.h"
+#include "track/metric_chunks.h"
 
 extern char** environ;  // NOLINT(readability-identifier-naming): POSIX
 
@@ -226,67 +230,124 @@ Status InsertParams(Connection& c, const std::string& run_id, const std::vector<
   return Status::Ok();
 }
 
-// Rows per multi-row INSERT of metric points: 3 parameters each, well under the parameter
-// limits of SQLite (32766) and PostgreSQL (65535), and long enough that preparing the
-// statement costs little per row.
-constexpr size_t kMetricRowsPerInsert = 512;
+// The most points one chunk holds (1 MiB packed): a larger series of a batch is split into
+// several chunks, which keeps every row well under the value size limits of both databases.
+constexpr size_t kMaxPointsPerChunk = 65536;
 
-// Inserts `points` of run `id` logged at `now` with multi-row INSERTs. The run id (hex, as
-// ResolveRunId returns it) and the time are the same for every row and are written into the
-// statement, so each row binds only its key, step and value.
-Status InsertMetricPoints(Connection& c, const std::string& id,
-                          const std::vector<MetricPoint>& points, int64_t now) {
-  if (!IsHex(id)) return Status::Internal("run id '" + id + "' is not hex");
-  const std::string row = "('" + id + "', ?, ?, ?, " + std::to_string(now) + ")";
-  auto statement = [&](size_t rows) {
-    std::string sql = "INSERT INTO run_metrics (run_id, key, step, value, logged_at) VALUES ";
-    sql.reserve(sql.size() + rows * (row.size() + 2));
-    for (size_t i = 0; i < rows; ++i) {
-      if (i > 0) sql += ", ";
-      sql += row;
-    }
-    return sql;
-  };
-  const std::string full = statement(std::min(points.size(), kMetricRowsPerInsert));
-  std::vector<Value> args;
-  args.reserve(3 * std::min(points.size(), kMetricRowsPerInsert));
-  for (size_t begin = 0; begin < points.size(); begin += kMetricRowsPerInsert) {
-    const size_t end = std::min(points.size(), begin + kMetricRowsPerInsert);
-    args.clear();
-    for (size_t i = begin; i < end; ++i) {
-      args.push_back(Value::Text(points[i].key));
-      args.push_back(Value::Int64(points[i].step));
-      args.push_back(Value::Double(points[i].value));
-    }
-    const size_t rows = end - begin;
-    CAIRN_RETURN_IF_ERROR(
-        c.Execute(rows == kMetricRowsPerInsert || begin == 0 ? full : statement(rows), args)
-            .status());
-  }
-  return Status::Ok();
+// Serializes the chunk writers of one run on PostgreSQL (two batches must not pick the same
+// next seq); SQLite's write transaction already does.
+int64_t RunMetricsLockKey(const std::string& id) {
+  return static_cast<int64_t>(Xxh3("cairn run metrics " + id) >> 1);
 }
 
-// Moves the latest point of each series in `points` (logged at `now`) into
-// run_latest_metrics: once per key, whatever the number of points. Within the batch the
-// highest step wins and, on equal steps, the later point (the in-memory reading of
-// run_metrics takes the later logged point too); against the stored one, a higher step, or
-// the same step logged no earlier.
-Status UpdateLatestMetrics(Connection& c, const std::string& id,
-                           const std::vector<MetricPoint>& points, int64_t now) {
-  std::map<std::string_view, const MetricPoint*> latest;
-  for (const MetricPoint& p : points) {
-    auto [it, inserted] = latest.emplace(p.key, &p);
-    if (!inserted && p.step >= it->second->step) it->second = &p;
+// Rows per multi-row statement of LogMetrics, well under the parameter limits of SQLite
+// (32766) and PostgreSQL (65535); a chunk INSERT also stops at kBytesPerInsert of points.
+constexpr size_t kRowsPerStatement = 256;
+constexpr size_t kBytesPerInsert = size_t{8} << 20;
+
+// "(?, ?, ...), (?, ?, ...)": `rows` groups of `columns` placeholders.
+std::string Placeholders(size_t rows, size_t columns) {
+  std::string group = "(?";
+  for (size_t i = 1; i < columns; ++i) group += ", ?";
+  group += ")";
+  std::string out;
+  out.reserve(rows * (group.size() + 2));
+  for (size_t i = 0; i < rows; ++i) {
+    if (i > 0) out += ", ";
+    out += group;
   }
-  for (const auto& [key, p] : latest) {
+  return out;
+}
+
+// The points of one key of a batch: indices into the batch, sorted by step (ties in logging
+// order).
+struct SeriesPoints {
+  const std::string* key = nullptr;
+  std::span<const uint32_t> order;
+};
+
+// Writes `series` (each one key of the batch `points`, logged at `now`) of run `id`: each
+// series as chunks of at most kMaxPointsPerChunk points numbered after its last one, then each
+// series' latest point (the last in step order: the highest step, the later logged on ties)
+// moved into run_latest_metrics unless the stored one is later (a higher step, or the same
+// step logged later). A few multi-row statements whatever the number of keys, so that small
+// batches cost few round trips.
+Status WriteSeries(Connection& c, const std::string& id, const std::vector<MetricPoint>& points,
+                   const std::vector<SeriesPoints>& series, int64_t now) {
+  // The last seq of every series: one scalar MAX per key, which both databases answer from
+  // the primary key index (a GROUP BY over the keys would read every chunk of the run).
+  std::vector<int64_t> last_seq(series.size(), 0);
+  for (size_t begin = 0; begin < series.size(); begin += kRowsPerStatement) {
+    const size_t end = std::min(series.size(), begin + kRowsPerStatement);
+    std::string sql = "SELECT ";
+    std::vector<Value> args;
+    for (size_t i = begin; i < end; ++i) {
+      if (i > begin) sql += ", ";
+      sql += "(SELECT MAX(seq) FROM run_metric_chunks WHERE run_id = ? AND key = ?)";
+      args.push_back(Value::Text(id));
+      args.push_back(Value::Text(*series[i].key));
+    }
+    CAIRN_ASSIGN_OR_RETURN(QueryResult last, c.Query(sql, args));
+    if (last.rows.size() != 1 || last.rows[0].size() != end - begin) {
+      return Status::Internal("run " + id + ": the last chunk numbers did not come back");
+    }
+    for (size_t i = begin; i < end; ++i) last_seq[i] = last.rows[0][i - begin].int64();
+  }
+  // The chunks, several per INSERT.
+  std::vector<Value> args;
+  size_t rows = 0;
+  size_t bytes = 0;
+  auto flush = [&]() -> Status {
+    if (rows == 0) return Status::Ok();
     CAIRN_RETURN_IF_ERROR(
-        c.Execute("INSERT INTO run_latest_metrics (run_id, key, step, value, logged_at) VALUES "
-                  "(?, ?, ?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, "
-                  "value = excluded.value, logged_at = excluded.logged_at WHERE excluded.step > "
-                  "run_latest_metrics.step OR (excluded.step = run_latest_metrics.step AND "
-                  "excluded.logged_at >= run_latest_metrics.logged_at)",
-                  {Value::Text(id), Value::Text(p->key), Value::Int64(p->step),
-                   Value::Double(p->value), Value::Int64(now)})
+        c.Execute("INSERT INTO run_metric_chunks (run_id, key, seq, first_step, last_step, count, "
+                  "points, logged_at) VALUES " +
+                      Placeholders(rows, 8),
+                  args)
+            .status());
+    args.clear();
+    rows = 0;
+    bytes = 0;
+    return Status::Ok();
+  };
+  for (size_t k = 0; k < series.size(); ++k) {
+    const SeriesPoints& s = series[k];
+    int64_t seq = last_seq[k];
+    for (size_t begin = 0; begin < s.order.size(); begin += kMaxPointsPerChunk) {
+      const size_t end = std::min(s.order.size(), begin + kMaxPointsPerChunk);
+      std::string packed;
+      packed.reserve((end - begin) * kPackedPointSize);
+      for (size_t i = begin; i < end; ++i) {
+        AppendPackedPoint(points[s.order[i]].step, points[s.order[i]].value, &packed);
+      }
+      bytes += packed.size();
+      args.insert(args.end(), {Value::Text(id), Value::Text(*s.key), Value::Int64(++seq),
+                               Value::Int64(points[s.order[begin]].step),
+                               Value::Int64(points[s.order[end - 1]].step),
+                               Value::Int64(static_cast<int64_t>(end - begin)),
+                               Value::Blob(std::move(packed)), Value::Int64(now)});
+      if (++rows == kRowsPerStatement || bytes >= kBytesPerInsert) CAIRN_RETURN_IF_ERROR(flush());
+    }
+  }
+  CAIRN_RETURN_IF_ERROR(flush());
+  // The latest points, several per upsert (one row per key, so no statement touches a row
+  // twice).
+  for (size_t begin = 0; begin < series.size(); begin += kRowsPerStatement) {
+    const size_t end = std::min(series.size(), begin + kRowsPerStatement);
+    args.clear();
+    for (size_t i = begin; i < end; ++i) {
+      const MetricPoint& p = points[series[i].order.back()];
+      args.insert(args.end(), {Value::Text(id), Value::Text(p.key), Value::Int64(p.step),
+                               Value::Double(p.value), Value::Int64(now)});
+    }
+    CAIRN_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO run_latest_metrics (run_id, key, step, value, logged_at) VALUES " +
+                      Placeholders(end - begin, 5) +
+                      " ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, value = "
+                      "excluded.value, logged_at = excluded.logged_at WHERE excluded.step > "
+                      "run_latest_metrics.step OR (excluded.step = run_latest_metrics.step AND "
+                      "excluded.logged_at >= run_latest_metrics.logged_at)",
+                  args)
             .status());
   }
   return Status::Ok();
@@ -628,24 +689,70 @@ Status SetParams(data::Workspace& ws, const std::string& ref, const std::vector<
 
 Status LogMetrics(data::Workspace& ws, const std::string& ref,
                   const std::vector<MetricPoint>& points) {
-  for (const MetricPoint& p : points) {
-    CAIRN_RETURN_IF_ERROR(CheckKey("metric", p.key));
+  if (points.size() > std::numeric_limits<uint32_t>::max()) {
+    return Status::InvalidArgument("a batch holds at most 2^32 - 1 metric points, got " +
+                                   std::to_string(points.size()));
+  }
+  // Each point's series, numbered in order of first appearance; a key is checked once.
+  std::vector<uint32_t> series(points.size());
+  std::vector<uint32_t> sizes;
+  std::unordered_map<std::string_view, uint32_t> series_of;
+  std::string_view previous_key;
+  uint32_t previous = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    const MetricPoint& p = points[i];
+    if (sizes.empty() || p.key != previous_key) {
+      auto [it, inserted] = series_of.try_emplace(p.key, static_cast<uint32_t>(sizes.size()));
+      if (inserted) {
+        CAIRN_RETURN_IF_ERROR(CheckKey("metric", p.key));
+        sizes.push_back(0);
+      }
+      previous_key = p.key;
+      previous = it->second;
+    }
     if (!std::isfinite(p.value)) {
       return Status::InvalidArgument("metric '" + p.key + "' at step " + std::to_string(p.step) +
                                      ": value must be finite");
     }
+    series[i] = previous;
+    ++sizes[previous];
+  }
+  // The points grouped by series (a counting sort), each group in logging order, then sorted
+  // by step where it is not already.
+  std::vector<uint32_t> starts(sizes.size() + 1, 0);
+  for (size_t s = 0; s < sizes.size(); ++s) starts[s + 1] = starts[s] + sizes[s];
+  std::vector<uint32_t> order(points.size());
+  {
+    std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
+    for (size_t i = 0; i < points.size(); ++i) order[next[series[i]]++] = static_cast<uint32_t>(i);
+  }
+  auto by_step = [&](uint32_t a, uint32_t b) { return points[a].step < points[b].step; };
+  for (size_t s = 0; s < sizes.size(); ++s) {
+    auto first = order.begin() + starts[s];
+    auto last = order.begin() + starts[s + 1];
+    if (!std::is_sorted(first, last, by_step)) std::stable_sort(first, last, by_step);
+  }
+  std::vector<SeriesPoints> series_points;
+  for (size_t s = 0; s < sizes.size(); ++s) {
+    const std::span<const uint32_t> part =
+        std::span<const uint32_t>(order).subspan(starts[s], sizes[s]);
+    series_points.push_back({&points[part[0]].key, part});
   }
   CAIRN_ASSIGN_OR_RETURN(std::string id, ResolveRunId(ws, ref));
   const int64_t now = NowMicros();
   return catalog::RunInTransaction(ws.catalog(), [&](Connection& c) -> Status {
-    CAIRN_RETURN_IF_ERROR(InsertMetricPoints(c, id, points, now));
-    return UpdateLatestMetrics(c, id, points, now);
+    if (sizes.empty()) return Status::Ok();
+    CAIRN_RETURN_IF_ERROR(c.LockTransaction(RunMetricsLockKey(id)));
+    return WriteSeries(c, id, points, series_points, now);
   });
 }
 
 Result<std::vector<MetricPoint>> ParseMetricLines(std::string_view text, std::string_view file) {
   std::vector<MetricPoint> points;
+  points.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   simdjson::ondemand::parser parser;
+  // Each line is copied into one reused buffer with the padding simdjson reads past the end.
+  std::string buffer;
   size_t line_no = 0;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -654,54 +761,61 @@ Result<std::vector<MetricPoint>> ParseMetricLines(std::string_view text, std::st
     const std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
     ++line_no;
-    const std::string where = std::string(file) + ":" + std::to_string(line_no) + ": ";
+    // The "file:line: " prefix of errors, built only when one is reported.
+    auto error = [&](std::string_view what) {
+      std::string msg(file);
+      msg += ":" + std::to_string(line_no);
+      msg += ": ";
+      msg += what;
+      return Status::InvalidArgument(std::move(msg));
+    };
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    simdjson::padded_string padded(line);
+    if (buffer.capacity() < line.size() + simdjson::SIMDJSON_PADDING) {
+      buffer.reserve(line.size() + simdjson::SIMDJSON_PADDING);
+    }
+    buffer.assign(line);
     simdjson::ondemand::document doc;
     simdjson::ondemand::object object;
-    if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
+    if (parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc) !=
+            simdjson::SUCCESS ||
         doc.get_object().get(object) != simdjson::SUCCESS) {
-      return Status::InvalidArgument(where + "expected a JSON object");
+      return error("expected a JSON object");
     }
-    MetricPoint p;
+    MetricPoint& p = points.emplace_back();
     bool has_key = false;
     bool has_value = false;
     for (auto field : object) {
       std::string_view name;
-      if (field.unescaped_key().get(name) != simdjson::SUCCESS) {
-        return Status::InvalidArgument(where + "invalid JSON");
-      }
+      if (field.unescaped_key().get(name) != simdjson::SUCCESS) return error("invalid JSON");
       if (name == "key") {
         std::string_view key;
         if (field.value().get_string().get(key) != simdjson::SUCCESS) {
-          return Status::InvalidArgument(where + "'key' must be a string");
+          return error("'key' must be a string");
         }
-        p.key = std::string(key);
+        p.key.assign(key);
         has_key = true;
       } else if (name == "value") {
         if (field.value().get_double().get(p.value) != simdjson::SUCCESS ||
             !std::isfinite(p.value)) {
-          return Status::InvalidArgument(where + "'value' must be a finite number");
+          return error("'value' must be a finite number");
         }
         has_value = true;
       } else if (name == "step") {
         if (field.value().get_int64().get(p.step) != simdjson::SUCCESS) {
-          return Status::InvalidArgument(where + "'step' must be an integer");
+          return error("'step' must be an integer");
         }
       } else {
-        return Status::InvalidArgument(where + "unknown field '" + std::string(name) +
-                                       "' (expected key, value, step)");
+        return error("unknown field '" + std::string(name) + "' (expected key, value, step)");
       }
     }
     const char* rest = nullptr;
     if (doc.current_location().get(rest) == simdjson::SUCCESS) {
-      return Status::InvalidArgument(where + "unexpected text after the object");
+      return error("unexpected text after the object");
     }
-    if (!has_key) return Status::InvalidArgument(where + "missing 'key'");
-    if (!has_value) return Status::InvalidArgument(where + "missing 'value'");
+    if (!has_key) return error("missing 'key'");
+    if (!has_value) return error("missing 'value'");
     Status key_ok = CheckKey("metric", p.key);
-    if (!key_ok.ok()) return Status::InvalidArgument(where + key_ok.message());
-    points.push_back(std::move(p));
+    if (!key_ok.ok()) return error(key_ok.message());
   }
   return points;
 }
@@ -734,6 +848,58 @@ Status EndRun(data::Workspace& ws, const std::string& ref, RunStatus status,
   });
 }
 
+namespace {
+
+// Every metric point of run `id`: the rows of run_metrics (schema v3 to v7) and the points of
+// its chunks (v8), by key (bytewise), then step, then logging time; points equal in all three
+// keep the order they were logged in (rows, which predate chunks, first; chunks by seq).
+Result<std::vector<MetricPoint>> ReadSeries(Connection& c, const std::string& id) {
+  std::vector<MetricPoint> points;
+  CAIRN_ASSIGN_OR_RETURN(QueryResult rows,
+                         c.Query("SELECT key, step, value, logged_at FROM run_metrics WHERE "
+                                 "run_id = ? ORDER BY key, step, logged_at",
+                                 {Value::Text(id)}));
+  points.reserve(rows.rows.size());
+  for (const Row& row : rows.rows) {
+    points.push_back({row[0].bytes(), row[1].int64(), row[2].float64(), row[3].int64()});
+  }
+  rows = {};
+  CAIRN_ASSIGN_OR_RETURN(
+      QueryResult chunks,
+      c.Query("SELECT key, seq, first_step, last_step, count, logged_at, points FROM "
+              "run_metric_chunks WHERE run_id = ? ORDER BY key, seq",
+              {Value::Text(id)}));
+  // Reserved by the bytes, which a damaged count cannot inflate.
+  size_t total = points.size();
+  for (const Row& row : chunks.rows) total += row[6].bytes().size() / kPackedPointSize;
+  points.reserve(total);
+  for (Row& row : chunks.rows) {
+    MetricChunk chunk;
+    chunk.key = row[0].bytes();
+    chunk.seq = row[1].int64();
+    chunk.first_step = row[2].int64();
+    chunk.last_step = row[3].int64();
+    chunk.count = row[4].int64();
+    chunk.logged_at = row[5].int64();
+    chunk.points = row[6].take_bytes();
+    CAIRN_RETURN_IF_ERROR(UnpackMetricChunk(id, chunk, &points));
+    row = {};
+  }
+  // One batch of one series is already in order, and so is a series whose batches come in
+  // increasing steps: sort only when needed.
+  auto before = [](const MetricPoint& a, const MetricPoint& b) {
+    if (a.key != b.key) return a.key < b.key;
+    if (a.step != b.step) return a.step < b.step;
+    return a.logged_at < b.logged_at;
+  };
+  if (!std::is_sorted(points.begin(), points.end(), before)) {
+    std::stable_sort(points.begin(), points.end(), before);
+  }
+  return points;
+}
+
+}  // namespace
+
 Result<RunInfo> GetRun(data::Workspace& ws, const std::string& ref) {
   CAIRN_ASSIGN_OR_RETURN(std::string id, ResolveRunId(ws, ref));
   Connection& c = ws.catalog();
@@ -754,16 +920,7 @@ Result<RunInfo> GetRun(data::Workspace& ws, const std::string& ref) {
       QueryResult tags,
       c.Query("SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key", {Value::Text(id)}));
   for (const Row& row : tags.rows) run.tags.emplace_back(row[0].bytes(), row[1].bytes());
-  CAIRN_ASSIGN_OR_RETURN(QueryResult metrics,
-                         c.Query("SELECT key, step, value, logged_at FROM run_metrics WHERE "
-                                 "run_id = ? ORDER BY key, step, logged_at",
-                                 {Value::Text(id)}));
-  for (const Row& row : metrics.rows) {
-    run.metrics.push_back({row[0].bytes(), row[1].int64(), row[2].float64(), row[3].int64()});
-  }
-  // Keys sort bytewise whatever the database's collation.
-  std::stable_sort(run.metrics.begin(), run.metrics.end(),
-                   [](const MetricPoint& a, const MetricPoint& b) { return a.key < b.key; });
+  CAIRN_ASSIGN_OR_RETURN(run.metrics, ReadSeries(c, id));
   std::sort(run.params.begin(), run.params.end(),
             [](const Param& a, const Param& b) { return a.key < b.key; });
   std::sort(run.tags.begin(), run.tags.end());
@@ -802,17 +959,57 @@ Result<table::Table> ListRunsInMemory(Connection& c, const ListOptions& options,
     tag_keys.insert(row[1].bytes());
   }
   // The value at each series' highest step; among points at that step the latest logged wins
-  // (rows arrive in logging order and later ones overwrite).
+  // (rows arrive in logging order and later ones overwrite), then chunks in logging order
+  // (rows predate chunks).
+  struct Latest {
+    int64_t step = 0;
+    int64_t logged_at = 0;
+    double value = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Latest> latest;
+  auto offer = [&](const std::string& run_id, const std::string& key, const Latest& p) {
+    auto [it, inserted] = latest.try_emplace({run_id, key}, p);
+    if (!inserted && (p.step > it->second.step ||
+                      (p.step == it->second.step && p.logged_at >= it->second.logged_at))) {
+      it->second = p;
+    }
+  };
   CAIRN_ASSIGN_OR_RETURN(
       QueryResult metrics,
-      c.Query("SELECT m.run_id, m.key, m.value FROM run_metrics m JOIN (SELECT run_id, key, "
-              "MAX(step) AS step FROM run_metrics GROUP BY run_id, key) l ON m.run_id = "
-              "l.run_id AND m.key = l.key AND m.step = l.step ORDER BY m.logged_at"));
+      c.Query("SELECT m.run_id, m.key, m.step, m.logged_at, m.value FROM run_metrics m JOIN "
+              "(SELECT run_id, key, MAX(step) AS step FROM run_metrics GROUP BY run_id, key) l "
+              "ON m.run_id = l.run_id AND m.key = l.key AND m.step = l.step ORDER BY m.logged_at"));
   for (const Row& row : metrics.rows) {
-    auto it = index.find(row[0].bytes());
+    offer(row[0].bytes(), row[1].bytes(), {row[2].int64(), row[3].int64(), row[4].float64()});
+  }
+  // Of each series' chunks, those that reach its highest step: the last point of each is
+  // its latest.
+  CAIRN_ASSIGN_OR_RETURN(
+      QueryResult chunks,
+      c.Query("SELECT m.run_id, m.key, m.seq, m.first_step, m.last_step, m.count, m.logged_at, "
+              "m.points FROM run_metric_chunks m JOIN (SELECT run_id, key, MAX(last_step) AS "
+              "step FROM run_metric_chunks GROUP BY run_id, key) l ON m.run_id = l.run_id AND "
+              "m.key = l.key AND m.last_step = l.step ORDER BY m.seq"));
+  std::vector<MetricPoint> unpacked;
+  for (Row& row : chunks.rows) {
+    MetricChunk chunk;
+    chunk.key = row[1].bytes();
+    chunk.seq = row[2].int64();
+    chunk.first_step = row[3].int64();
+    chunk.last_step = row[4].int64();
+    chunk.count = row[5].int64();
+    chunk.logged_at = row[6].int64();
+    chunk.points = row[7].take_bytes();
+    unpacked.clear();
+    CAIRN_RETURN_IF_ERROR(UnpackMetricChunk(row[0].bytes(), chunk, &unpacked));
+    const MetricPoint& last = unpacked.back();
+    offer(row[0].bytes(), chunk.key, {last.step, last.logged_at, last.value});
+  }
+  for (const auto& [series, point] : latest) {
+    auto it = index.find(series.first);
     if (it == index.end()) continue;
-    rows[it->second].metrics[row[1].bytes()] = row[2].float64();
-    metric_keys.insert(row[1].bytes());
+    rows[it->second].metrics[series.second] = point.value;
+    metric_keys.insert(series.second);
   }
   KeyColumns keys;
   for (const std::string& key : param_keys)
