@@ -211,6 +211,11 @@ void HashCache::DropUnder(std::string prefix) {
 
 Status HashCache::Save() {
   if (!dirty()) return Status::Ok();
+  if (dropped_.empty() && size_ >= small_cache_bytes_ && added_.size() <= small_files_) {
+    int64_t bytes = 0;
+    for (const NewEntry& e : added_) bytes += e.stat.size;
+    if (bytes <= small_bytes_) return Status::Ok();
+  }
   // Recorded entries win over loaded ones; among recorded ones, the last for a path wins.
   std::stable_sort(added_.begin(), added_.end(),
                    [](const NewEntry& a, const NewEntry& b) { return a.path < b.path; });

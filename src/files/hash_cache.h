@@ -69,8 +69,19 @@ class HashCache {
 
   /// Writes loaded entries merged with recorded ones (recorded win) to the cache's path,
   /// atomically (temporary file + rename; not fsynced: a damaged cache is discarded on load).
-  /// Does nothing when not dirty. kIOError on failure.
+  /// Does nothing when not dirty, and skips a small change to a large cache (see
+  /// set_small_change()): reading those few files again next time costs less than rewriting
+  /// the whole file. kIOError on failure.
   Status Save();
+
+  /// A change of at most `files` recorded entries totalling at most `bytes` of file content,
+  /// with nothing dropped, is not saved when the loaded file is at least `cache_bytes` long.
+  /// Defaults: 64 files, 16 MiB, 32 MiB (a cache of about 300k entries).
+  void set_small_change(size_t files, int64_t bytes, size_t cache_bytes) {
+    small_files_ = files;
+    small_bytes_ = bytes;
+    small_cache_bytes_ = cache_bytes;
+  }
 
  private:
   struct NewEntry {
@@ -103,6 +114,9 @@ class HashCache {
   std::vector<NewEntry> added_;
   std::vector<std::string> dropped_;
   std::string warning_;
+  size_t small_files_ = 64;
+  int64_t small_bytes_ = int64_t{16} << 20;
+  size_t small_cache_bytes_ = size_t{32} << 20;
 };
 
 }  // namespace cairn::files

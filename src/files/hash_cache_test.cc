@@ -162,5 +162,43 @@ TEST_F(HashCacheTest, DropUnderKeepsEntriesThatWereLookedUp) {
   EXPECT_EQ(*c.Lookup("d/a", Old(1)), Sha256Of("1"));
 }
 
+TEST_F(HashCacheTest, SmallChangeToALargeCacheIsNotSaved) {
+  {
+    HashCache c(dir_ + "/hc");
+    for (uint64_t i = 0; i < 100; ++i) c.Record("d/" + std::to_string(i), Old(i), Sha256Of("x"));
+    ASSERT_TRUE(c.Save().ok());
+  }
+  const auto size = fs::file_size(dir_ + "/hc");
+  const auto written = fs::last_write_time(dir_ + "/hc");
+  {
+    // Limits: 2 files, 100 bytes, a cache of at least `size` bytes (this one).
+    HashCache c(dir_ + "/hc");
+    c.set_small_change(2, 100, size);
+    c.Load();
+    c.Record("d/new", Old(500), Sha256Of("y"));  // 10 bytes
+    ASSERT_TRUE(c.Save().ok());
+    EXPECT_EQ(fs::last_write_time(dir_ + "/hc"), written) << "a small change was written";
+    // Three files: saved.
+    c.Record("d/new2", Old(501), Sha256Of("y"));
+    c.Record("d/new3", Old(502), Sha256Of("y"));
+    ASSERT_TRUE(c.Save().ok());
+  }
+  HashCache c(dir_ + "/hc");
+  c.Load();
+  EXPECT_EQ(c.loaded_size(), 103U);
+  EXPECT_EQ(*c.Lookup("d/new3", Old(502)), Sha256Of("y"));
+  {
+    // A smaller cache than the limit: every change is saved.
+    HashCache small(dir_ + "/hc");
+    small.set_small_change(2, 100, size + 1000000);
+    small.Load();
+    small.Record("d/one", Old(600), Sha256Of("z"));
+    ASSERT_TRUE(small.Save().ok());
+  }
+  HashCache back(dir_ + "/hc");
+  back.Load();
+  EXPECT_EQ(back.loaded_size(), 104U);
+}
+
 }  // namespace
 }  // namespace cairn::files
