@@ -214,7 +214,7 @@ bool ManifestIndex::executable(size_t i) const {
   return (LoadAt<uint32_t>(data_ + kHeader + i * kRecord + 16) & 1) != 0;
 }
 
-Status ManifestIndex::Write(const std::string& dir, size_t keep) const {
+Status ManifestIndex::Write(const std::string& dir, size_t keep, int64_t keep_bytes) const {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return Status::IOError(dir + ": " + std::strerror(errno));
   }
@@ -239,23 +239,32 @@ Status ManifestIndex::Write(const std::string& dir, size_t keep) const {
     ::unlink(tmp.c_str());
     return Status::IOError(path + ": " + std::strerror(err));
   }
-  // Keep the `keep` most recently written indexes (this one among them).
+  // Keep the `keep` most recently written indexes (this one among them), and older ones while
+  // the total stays within `keep_bytes`.
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return Status::Ok();
-  std::vector<std::pair<int64_t, std::string>> files;
+  struct Old {
+    int64_t mtime_ns;
+    int64_t bytes;
+    std::string name;
+  };
+  std::vector<Old> files;
   while (struct dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
     if (!IsSha256Hex(name) || name == manifest_hex_) continue;
     struct stat st {};
     if (::fstatat(::dirfd(d), name.c_str(), &st, 0) != 0) continue;
-    files.emplace_back(static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-                       name);
+    files.push_back({static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                     static_cast<int64_t>(st.st_size), name});
   }
   ::closedir(d);
-  if (files.size() + 1 <= keep) return Status::Ok();
-  std::sort(files.begin(), files.end(), std::greater<>());
-  for (size_t i = keep == 0 ? 0 : keep - 1; i < files.size(); ++i) {
-    ::unlink((dir + "/" + files[i].second).c_str());
+  std::sort(files.begin(), files.end(),
+            [](const Old& a, const Old& b) { return a.mtime_ns > b.mtime_ns; });
+  auto total = static_cast<int64_t>(size_bytes_);
+  for (size_t i = 0; i < files.size(); ++i) {
+    total += files[i].bytes;
+    if (i + 1 < keep || total <= keep_bytes) continue;
+    ::unlink((dir + "/" + files[i].name).c_str());
   }
   return Status::Ok();
 }

@@ -56,10 +56,14 @@ class ManifestIndex {
                                                              std::string_view name);
 
   /// Writes the index to `dir`/<manifest id> (temporary file + rename; not fsynced: the index
-  /// is a cache) and removes the oldest index files beyond `keep` in `dir`. kIOError.
-  Status Write(const std::string& dir, size_t keep = kKeep) const;
-  /// How many index files Write keeps by default.
+  /// is a cache), then removes older index files in `dir`: the `keep` most recently written
+  /// ones (this one included) stay, and older ones too while all those kept total at most
+  /// `keep_bytes` (so that many small tracked directories keep theirs). kIOError.
+  Status Write(const std::string& dir, size_t keep = kKeep, int64_t keep_bytes = kKeepBytes) const;
+  /// How many index files Write keeps at least, by default.
   static constexpr size_t kKeep = 16;
+  /// Up to how many bytes of index files Write keeps beyond those, by default.
+  static constexpr int64_t kKeepBytes = int64_t{64} << 20;
 
   /// The id of the manifest this index describes.
   std::string_view manifest_hex() const { return manifest_hex_; }

@@ -99,13 +99,20 @@ TEST_F(ManifestIndexTest, WriteKeepsOnlyTheNewestIndexes) {
   for (int i = 0; i < 4; ++i) {
     ManifestIndex::Builder b(1);
     b.Add("f", Sha256Of(std::to_string(i)).data(), 1, false);
-    ASSERT_TRUE(b.Finish(Sha256Hex(std::to_string(i)), true)->Write(dir_, 2).ok());
+    ASSERT_TRUE(b.Finish(Sha256Hex(std::to_string(i)), true)->Write(dir_, 2, 0).ok());
     ::usleep(20000);  // distinct modification times
   }
   EXPECT_FALSE(fs::exists(dir_ + "/" + Sha256Hex("0")));
   EXPECT_FALSE(fs::exists(dir_ + "/" + Sha256Hex("1")));
   EXPECT_TRUE(fs::exists(dir_ + "/" + Sha256Hex("2")));
   EXPECT_TRUE(fs::exists(dir_ + "/" + Sha256Hex("3")));
+  // Small indexes beyond the count stay while their total fits the byte budget.
+  for (int i = 4; i < 8; ++i) {
+    ManifestIndex::Builder b(1);
+    b.Add("f", Sha256Of(std::to_string(i)).data(), 1, false);
+    ASSERT_TRUE(b.Finish(Sha256Hex(std::to_string(i)), true)->Write(dir_, 2, 1 << 20).ok());
+  }
+  for (int i = 2; i < 8; ++i) EXPECT_TRUE(fs::exists(dir_ + "/" + Sha256Hex(std::to_string(i))));
 }
 
 }  // namespace
