@@ -1,14 +1,14 @@
 #include "files/hash_cache.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-
-#include "base/file.h"
 
 namespace cairn::files {
 namespace {
@@ -58,51 +58,73 @@ void AppendRecord(std::string* out, uint32_t offset, uint32_t length, const File
 
 }  // namespace
 
+HashCache::~HashCache() {
+  if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+}
+
 void HashCache::Load() {
-  auto data = ReadFileToString(path_);
-  if (!data.ok()) {
-    if (data.status().code() != StatusCode::kNotFound) warning_ = data.status().message();
+  // Mapped rather than read: a million entries are ~100 MB that the page cache already holds.
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT) warning_ = path_ + ": " + std::strerror(errno);
     return;
   }
-  std::string& b = *data;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    warning_ = path_ + ": " + std::strerror(errno);
+    ::close(fd);
+    return;
+  }
+  const auto size = static_cast<size_t>(st.st_size);
   auto discard = [&](const std::string& why) {
     warning_ = path_ + ": " + why + "; the hash cache is rebuilt";
   };
-  if (b.size() < kHeader + 8 || std::memcmp(b.data(), kMagic, 8) != 0) {
+  if (size < kHeader + 8) {
+    ::close(fd);
     discard("not a cairn hash cache");
     return;
   }
-  const auto count = Load64<uint64_t>(b.data() + 8);
-  const auto strings = Load64<uint64_t>(b.data() + 24);
-  if (count > (uint64_t{1} << 31) || strings > b.size() ||
-      kHeader + count * kRecord + strings + 8 != b.size()) {
-    discard("truncated");
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) {
+    warning_ = path_ + ": " + std::strerror(errno);
     return;
   }
-  if (Xxh3Bytes(b.data(), b.size() - 8) != Load64<uint64_t>(b.data() + b.size() - 8)) {
-    discard("checksum mismatch");
-    return;
+  const char* b = static_cast<const char*>(map);
+  auto reject = [&](const std::string& why) {
+    ::munmap(map, size);
+    discard(why);
+  };
+  if (std::memcmp(b, kMagic, 8) != 0) return reject("not a cairn hash cache");
+  const auto count = Load64<uint64_t>(b + 8);
+  const auto strings = Load64<uint64_t>(b + 24);
+  if (count > (uint64_t{1} << 31) || strings > size ||
+      kHeader + count * kRecord + strings + 8 != size) {
+    return reject("truncated");
+  }
+  if (Xxh3Bytes(b, size - 8) != Load64<uint64_t>(b + size - 8)) {
+    return reject("checksum mismatch");
   }
   for (uint64_t i = 0; i < count; ++i) {
-    const char* rec = b.data() + kHeader + i * kRecord;
+    const char* rec = b + kHeader + i * kRecord;
     if (uint64_t{Load64<uint32_t>(rec)} + Load64<uint32_t>(rec + 4) > strings) {
-      discard("entry " + std::to_string(i) + " points outside the path table");
-      return;
+      return reject("entry " + std::to_string(i) + " points outside the path table");
     }
   }
-  written_at_ns_ = Load64<int64_t>(b.data() + 16);
+  written_at_ns_ = Load64<int64_t>(b + 16);
   count_ = static_cast<size_t>(count);
-  buffer_ = std::move(b);
-  BuildIndex();
+  seen_ = std::make_unique<std::atomic<uint8_t>[]>(count_);
+  data_ = b;
+  size_ = size;
 }
 
 HashCache::View HashCache::EntryAt(size_t i) const {
-  const char* rec = buffer_.data() + kHeader + i * kRecord;
-  const char* strings = buffer_.data() + kHeader + count_ * kRecord;
+  const char* rec = data_ + kHeader + i * kRecord;
+  const char* strings = data_ + kHeader + count_ * kRecord;
   return {std::string_view(strings + Load64<uint32_t>(rec), Load64<uint32_t>(rec + 4)), rec};
 }
 
-void HashCache::BuildIndex() {
+void HashCache::BuildIndex() const {
   size_t slots = 16;
   while (slots < count_ * 2) slots *= 2;
   index_.assign(slots, 0);
@@ -114,20 +136,67 @@ void HashCache::BuildIndex() {
   }
 }
 
-std::optional<Sha256Digest> HashCache::Lookup(std::string_view path, const FileStat& stat) const {
-  if (count_ == 0) return std::nullopt;
+std::optional<size_t> HashCache::Find(std::string_view path) const {
+  std::call_once(index_once_, [this] { BuildIndex(); });
   for (uint64_t h = Xxh3(path) & index_mask_; index_[h] != 0; h = (h + 1) & index_mask_) {
-    const View v = EntryAt(index_[h] - 1);
-    if (v.path != path) continue;
-    if (StatAt(v.record) != stat) return std::nullopt;
-    if (std::max(stat.mtime_ns, stat.ctime_ns) > written_at_ns_ - kRacyMarginNanos) {
-      return std::nullopt;
-    }
-    Sha256Digest d;
-    std::memcpy(d.data(), v.record + 48, 32);
-    return d;
+    const size_t i = index_[h] - 1;
+    if (EntryAt(i).path == path) return i;
   }
   return std::nullopt;
+}
+
+std::optional<Sha256Digest> HashCache::Lookup(std::string_view path, const FileStat& stat,
+                                              size_t* cursor, bool* known) const {
+  if (known != nullptr) *known = false;
+  if (count_ == 0) return std::nullopt;
+  std::optional<size_t> at;
+  if (cursor != nullptr && *cursor < count_ && EntryAt(*cursor).path == path) {
+    at = *cursor;
+  } else if (cursor != nullptr && *cursor == 0) {
+    // The first lookup of a sequence: a binary search, so that a sequence whose entries are
+    // all where expected never builds the hash index.
+    const size_t lb = LowerBound(path);
+    if (lb < count_ && EntryAt(lb).path == path) at = lb;
+  } else {
+    at = Find(path);
+  }
+  if (!at) {
+    if (cursor != nullptr) *cursor = count_;  // later lookups of the sequence probe the index
+    return std::nullopt;
+  }
+  if (cursor != nullptr) *cursor = *at + 1;
+  if (known != nullptr) *known = true;
+  seen_[*at].store(1, std::memory_order_relaxed);
+  const View v = EntryAt(*at);
+  if (StatAt(v.record) != stat) return std::nullopt;
+  if (std::max(stat.mtime_ns, stat.ctime_ns) > written_at_ns_ - kRacyMarginNanos) {
+    return std::nullopt;
+  }
+  Sha256Digest d;
+  std::memcpy(d.data(), v.record + 48, 32);
+  return d;
+}
+
+size_t HashCache::LowerBound(std::string_view path) const {
+  size_t lo = 0;
+  size_t hi = count_;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (EntryAt(mid).path < path) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+size_t HashCache::CountUnder(std::string_view prefix) const {
+  // Entries are sorted by path bytes, so those under a prefix are contiguous.
+  const size_t lo = LowerBound(prefix);
+  size_t n = 0;
+  for (size_t i = lo; i < count_ && EntryAt(i).path.starts_with(prefix); ++i) ++n;
+  return n;
 }
 
 void HashCache::Record(std::string path, const FileStat& stat, const Sha256Digest& digest) {
@@ -142,6 +211,11 @@ void HashCache::DropUnder(std::string prefix) {
 
 Status HashCache::Save() {
   if (!dirty()) return Status::Ok();
+  if (dropped_.empty() && size_ >= small_cache_bytes_ && added_.size() <= small_files_) {
+    int64_t bytes = 0;
+    for (const NewEntry& e : added_) bytes += e.stat.size;
+    if (bytes <= small_bytes_) return Status::Ok();
+  }
   // Recorded entries win over loaded ones; among recorded ones, the last for a path wins.
   std::stable_sort(added_.begin(), added_.end(),
                    [](const NewEntry& a, const NewEntry& b) { return a.path < b.path; });
@@ -173,7 +247,9 @@ Status HashCache::Save() {
       ++j;
     }
     if (j < fresh.size() && fresh[j]->path == v.path) continue;  // replaced
-    if (!dropped_.empty() && dropped(v.path)) continue;
+    if (!dropped_.empty() && seen_[i].load(std::memory_order_relaxed) == 0 && dropped(v.path)) {
+      continue;
+    }
     emit(v.path, StatAt(v.record), reinterpret_cast<const uint8_t*>(v.record + 48));
   }
   for (; j < fresh.size(); ++j) emit(fresh[j]->path, fresh[j]->stat, fresh[j]->digest.data());

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,6 +33,9 @@ class HashCache {
 
   /// An empty cache that will be saved to `path`.
   explicit HashCache(std::string path) : path_(std::move(path)) {}
+  ~HashCache();
+  HashCache(const HashCache&) = delete;
+  HashCache& operator=(const HashCache&) = delete;
 
   /// Loads the file at the cache's path (call once, before any other method). A missing file
   /// gives an empty cache; a damaged one (bad magic, truncated, checksum mismatch) is
@@ -39,11 +44,20 @@ class HashCache {
   void Load();
 
   /// The digest recorded for `path` with exactly `stat`, if any and not racy.
-  std::optional<Sha256Digest> Lookup(std::string_view path, const FileStat& stat) const;
+  ///
+  /// `cursor`, when given, makes lookups in sorted order cheap: it holds the position after
+  /// the previous lookup's entry (start each sequence at 0; one cursor per thread), and an
+  /// entry found there is used without probing the hash index (which is built on the first
+  /// lookup that needs it). `known`, when given, receives whether `path` has an entry.
+  std::optional<Sha256Digest> Lookup(std::string_view path, const FileStat& stat,
+                                     size_t* cursor = nullptr, bool* known = nullptr) const;
+  /// Number of loaded entries whose path starts with `prefix`.
+  size_t CountUnder(std::string_view prefix) const;
   /// Records (or replaces) the digest of `path`. Thread-safe.
   void Record(std::string path, const FileStat& stat, const Sha256Digest& digest);
-  /// Drops, at Save, every loaded entry whose path starts with `prefix` and that was not
-  /// recorded again (the files under a directory that was walked completely). Thread-safe.
+  /// Drops, at Save, every loaded entry whose path starts with `prefix`, that no Lookup found
+  /// and that was not recorded again (after a directory was walked completely and each of its
+  /// files looked up: the entries of files no longer there). Thread-safe.
   void DropUnder(std::string prefix);
 
   /// Whether Save would write anything.
@@ -55,8 +69,19 @@ class HashCache {
 
   /// Writes loaded entries merged with recorded ones (recorded win) to the cache's path,
   /// atomically (temporary file + rename; not fsynced: a damaged cache is discarded on load).
-  /// Does nothing when not dirty. kIOError on failure.
+  /// Does nothing when not dirty, and skips a small change to a large cache (see
+  /// set_small_change()): reading those few files again next time costs less than rewriting
+  /// the whole file. kIOError on failure.
   Status Save();
+
+  /// A change of at most `files` recorded entries totalling at most `bytes` of file content,
+  /// with nothing dropped, is not saved when the loaded file is at least `cache_bytes` long.
+  /// Defaults: 64 files, 16 MiB, 32 MiB (a cache of about 300k entries).
+  void set_small_change(size_t files, int64_t bytes, size_t cache_bytes) {
+    small_files_ = files;
+    small_bytes_ = bytes;
+    small_cache_bytes_ = cache_bytes;
+  }
 
  private:
   struct NewEntry {
@@ -69,18 +94,29 @@ class HashCache {
     const char* record;  // 80-byte fixed record in buffer_
   };
   View EntryAt(size_t i) const;
-  void BuildIndex();
+  void BuildIndex() const;
+  std::optional<size_t> Find(std::string_view path) const;
+  size_t LowerBound(std::string_view path) const;
 
   std::string path_;
-  std::string buffer_;  // the loaded file
+  // The loaded file, mapped read-only (munmap'ed by the destructor).
+  const char* data_ = nullptr;
+  size_t size_ = 0;
   size_t count_ = 0;
   int64_t written_at_ns_ = 0;
-  std::vector<uint32_t> index_;  // open addressing; entry index + 1, 0 = empty
-  uint64_t index_mask_ = 0;
+  // Open addressing on XXH3 of the path; entry index + 1, 0 = empty. Built lazily.
+  mutable std::once_flag index_once_;
+  mutable std::vector<uint32_t> index_;
+  mutable uint64_t index_mask_ = 0;
+  // Per loaded entry: whether a Lookup found its path.
+  mutable std::unique_ptr<std::atomic<uint8_t>[]> seen_;
   std::mutex mu_;
   std::vector<NewEntry> added_;
   std::vector<std::string> dropped_;
   std::string warning_;
+  size_t small_files_ = 64;
+  int64_t small_bytes_ = int64_t{16} << 20;
+  size_t small_cache_bytes_ = size_t{32} << 20;
 };
 
 }  // namespace cairn::files

@@ -106,5 +106,99 @@ TEST_F(HashCacheTest, DamagedFileIsDiscardedWithAWarning) {
   EXPECT_FALSE(c.Lookup("a", Old(1)).has_value());
 }
 
+TEST_F(HashCacheTest, CursorLookupsFollowTheSortedEntriesAndCountUnderCountsAPrefix) {
+  {
+    HashCache c(dir_ + "/hc");
+    c.Record("d/a", Old(1), Sha256Of("1"));
+    c.Record("d/b", Old(2), Sha256Of("2"));
+    c.Record("d/c", Old(3), Sha256Of("3"));
+    c.Record("e/a", Old(4), Sha256Of("4"));
+    ASSERT_TRUE(c.Save().ok());
+  }
+  HashCache c(dir_ + "/hc");
+  c.Load();
+  size_t cursor = 0;
+  bool known = false;
+  EXPECT_EQ(*c.Lookup("d/a", Old(1), &cursor, &known), Sha256Of("1"));
+  EXPECT_TRUE(known);
+  EXPECT_EQ(*c.Lookup("d/b", Old(2), &cursor, &known), Sha256Of("2"));
+  EXPECT_FALSE(c.Lookup("d/bb", Old(2), &cursor, &known).has_value());
+  EXPECT_FALSE(known);
+  // After a miss the sequence goes on through the hash index.
+  EXPECT_EQ(*c.Lookup("d/c", Old(3), &cursor, &known), Sha256Of("3"));
+  EXPECT_TRUE(known);
+  FileStat other = Old(4);
+  other.size = 11;
+  EXPECT_FALSE(c.Lookup("e/a", other, &cursor, &known).has_value());
+  EXPECT_TRUE(known) << "the path has an entry, only its stat differs";
+  // Out of order: found all the same.
+  cursor = 0;
+  EXPECT_EQ(*c.Lookup("e/a", Old(4), &cursor), Sha256Of("4"));
+  EXPECT_EQ(*c.Lookup("d/a", Old(1), &cursor), Sha256Of("1"));
+  EXPECT_EQ(c.CountUnder("d/"), 3U);
+  EXPECT_EQ(c.CountUnder("e/"), 1U);
+  EXPECT_EQ(c.CountUnder("c/"), 0U);
+  EXPECT_EQ(c.CountUnder("f/"), 0U);
+}
+
+TEST_F(HashCacheTest, DropUnderKeepsEntriesThatWereLookedUp) {
+  {
+    HashCache c(dir_ + "/hc");
+    c.Record("d/a", Old(1), Sha256Of("1"));
+    c.Record("d/gone", Old(2), Sha256Of("2"));
+    ASSERT_TRUE(c.Save().ok());
+  }
+  {
+    HashCache c(dir_ + "/hc");
+    c.Load();
+    ASSERT_TRUE(c.Lookup("d/a", Old(1)).has_value());
+    c.DropUnder("d/");
+    ASSERT_TRUE(c.dirty());
+    ASSERT_TRUE(c.Save().ok());
+  }
+  HashCache c(dir_ + "/hc");
+  c.Load();
+  EXPECT_EQ(c.loaded_size(), 1U);
+  EXPECT_EQ(*c.Lookup("d/a", Old(1)), Sha256Of("1"));
+}
+
+TEST_F(HashCacheTest, SmallChangeToALargeCacheIsNotSaved) {
+  {
+    HashCache c(dir_ + "/hc");
+    for (uint64_t i = 0; i < 100; ++i) c.Record("d/" + std::to_string(i), Old(i), Sha256Of("x"));
+    ASSERT_TRUE(c.Save().ok());
+  }
+  const auto size = fs::file_size(dir_ + "/hc");
+  const auto written = fs::last_write_time(dir_ + "/hc");
+  {
+    // Limits: 2 files, 100 bytes, a cache of at least `size` bytes (this one).
+    HashCache c(dir_ + "/hc");
+    c.set_small_change(2, 100, size);
+    c.Load();
+    c.Record("d/new", Old(500), Sha256Of("y"));  // 10 bytes
+    ASSERT_TRUE(c.Save().ok());
+    EXPECT_EQ(fs::last_write_time(dir_ + "/hc"), written) << "a small change was written";
+    // Three files: saved.
+    c.Record("d/new2", Old(501), Sha256Of("y"));
+    c.Record("d/new3", Old(502), Sha256Of("y"));
+    ASSERT_TRUE(c.Save().ok());
+  }
+  HashCache c(dir_ + "/hc");
+  c.Load();
+  EXPECT_EQ(c.loaded_size(), 103U);
+  EXPECT_EQ(*c.Lookup("d/new3", Old(502)), Sha256Of("y"));
+  {
+    // A smaller cache than the limit: every change is saved.
+    HashCache small(dir_ + "/hc");
+    small.set_small_change(2, 100, size + 1000000);
+    small.Load();
+    small.Record("d/one", Old(600), Sha256Of("z"));
+    ASSERT_TRUE(small.Save().ok());
+  }
+  HashCache back(dir_ + "/hc");
+  back.Load();
+  EXPECT_EQ(back.loaded_size(), 104U);
+}
+
 }  // namespace
 }  // namespace cairn::files

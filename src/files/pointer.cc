@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <set>
 
 namespace cairn::files {
@@ -141,14 +142,16 @@ namespace {
 constexpr std::string_view kManifestHeader = "cairn-manifest 1";
 }  // namespace
 
-Result<std::vector<ManifestEntry>> ParseManifest(std::string_view text, std::string_view name) {
-  std::vector<ManifestEntry> entries;
+Status ScanManifest(std::string_view text, std::string_view name,
+                    const std::function<void(const ManifestLine&)>& fn) {
   size_t pos = text.find('\n');
   if (pos == std::string_view::npos || text.substr(0, pos) != kManifestHeader) {
     return LineError(name, 1, "", "expected the header '" + std::string(kManifestHeader) + "'");
   }
   ++pos;
   int line_no = 1;
+  std::string_view previous;
+  bool first = true;
   while (pos < text.size()) {
     ++line_no;
     size_t eol = text.find('\n', pos);
@@ -157,12 +160,12 @@ Result<std::vector<ManifestEntry>> ParseManifest(std::string_view text, std::str
     }
     std::string_view line = text.substr(pos, eol - pos);
     pos = eol + 1;
-    ManifestEntry e;
+    ManifestLine e;
     // "<64 hex> <size> <x|-> <path>"
     if (line.size() < 70 || line[64] != ' ' || !IsSha256Hex(line.substr(0, 64))) {
       return LineError(name, line_no, "sha256", "expected 64 lowercase hex characters and a space");
     }
-    e.sha256 = std::string(line.substr(0, 64));
+    e.sha256 = line.substr(0, 64);
     line.remove_prefix(65);
     const size_t sp = line.find(' ');
     if (sp == std::string_view::npos || !ParseNonNegative(line.substr(0, sp), &e.size)) {
@@ -174,12 +177,28 @@ Result<std::vector<ManifestEntry>> ParseManifest(std::string_view text, std::str
     }
     e.executable = line[0] == 'x';
     line.remove_prefix(2);
-    e.path = std::string(line);
-    if (!entries.empty() && !PathLess(entries.back().path, e.path)) {
-      return LineError(name, line_no, "path", "'" + e.path + "' is out of order or repeated");
+    e.path = line;
+    if (!first && !PathLess(previous, e.path)) {
+      return LineError(name, line_no, "path",
+                       "'" + std::string(e.path) + "' is out of order or repeated");
     }
-    entries.push_back(std::move(e));
+    first = false;
+    previous = e.path;
+    fn(e);
   }
+  return Status::Ok();
+}
+
+Result<std::vector<ManifestEntry>> ParseManifest(std::string_view text, std::string_view name) {
+  std::vector<ManifestEntry> entries;
+  CAIRN_RETURN_IF_ERROR(ScanManifest(text, name, [&](const ManifestLine& line) {
+    ManifestEntry e;
+    e.path = std::string(line.path);
+    e.sha256 = std::string(line.sha256);
+    e.size = line.size;
+    e.executable = line.executable;
+    entries.push_back(std::move(e));
+  }));
   return entries;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,19 @@ struct ManifestEntry {
 /// "cairn-manifest 1", in PathLess order without duplicates). `name` is used in messages
 /// ("manifest ab12...:7: ..."); kCorrupt on any malformed line.
 Result<std::vector<ManifestEntry>> ParseManifest(std::string_view text, std::string_view name);
+/// One line of a manifest, its strings pointing into the manifest's text.
+struct ManifestLine {
+  std::string_view sha256;  // lowercase hex
+  int64_t size = 0;
+  bool executable = false;
+  std::string_view path;
+};
+
+/// Checks a manifest blob as ParseManifest does (same errors) and calls `fn` for each line in
+/// order, without copying any string.
+Status ScanManifest(std::string_view text, std::string_view name,
+                    const std::function<void(const ManifestLine&)>& fn);
+
 /// The manifest blob of `entries`, which must be sorted by PathLess.
 std::string FormatManifest(const std::vector<ManifestEntry>& entries);
 

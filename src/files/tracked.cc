@@ -19,6 +19,7 @@
 #include "base/progress.h"
 #include "base/thread_pool.h"
 #include "files/hash_cache.h"
+#include "files/manifest_index.h"
 #include "files/tree.h"
 #include "store/object_store.h"
 
@@ -151,6 +152,7 @@ Result<std::unique_ptr<TrackedFiles>> TrackedFiles::Open(const std::string& root
   }
   CAIRN_ASSIGN_OR_RETURN(t->cache_, ObjectCache::Open(cache_root));
   t->hashes_ = std::make_unique<HashCache>(meta + "/hashcache");
+  t->index_dir_ = meta + "/manifest-index";
   t->hashes_->Load();
   if (!t->hashes_->warning().empty()) t->warnings_.push_back(t->hashes_->warning());
   return t;
@@ -343,7 +345,38 @@ Result<std::vector<ManifestEntry>> TrackedFiles::Entries(const Target& t, const 
   return entries;
 }
 
-Result<Sha256Digest> TrackedFiles::DigestOf(Item& item, int64_t* hashed) {
+Result<std::unique_ptr<ManifestIndex>> TrackedFiles::Index(const Target& t, const Pointer& p) {
+  if (p.kind == PointerKind::kFile) {
+    ManifestIndex::Builder b(1);
+    const Sha256Digest d = DigestFromHex(p.sha256);
+    b.Add("", d.data(), p.size, p.executable);
+    return b.Finish(p.sha256, false);
+  }
+  std::string warning;
+  auto index = ManifestIndex::Open(index_dir_, p.sha256, &warning);
+  if (!warning.empty()) warnings_.push_back(warning);
+  if (index == nullptr) {
+    auto text = cache_->ReadVerified(p.sha256);
+    if (!text.ok()) {
+      if (text.status().code() == StatusCode::kNotFound) {
+        return Status::NotFound(t.pointer_rel + ": the directory manifest " + p.sha256 +
+                                " is missing from the cache");
+      }
+      return text.status().WithPrefix(t.pointer_rel);
+    }
+    CAIRN_ASSIGN_OR_RETURN(index,
+                           ManifestIndex::FromManifest(*text, p.sha256, "manifest " + p.sha256));
+    // The index only saves work next time: failing to store it is not an error.
+    (void)index->Write(index_dir_);
+  }
+  if (static_cast<int64_t>(index->size()) != p.files) {
+    return Status::Corrupt(t.pointer_rel + ": field 'files' says " + std::to_string(p.files) +
+                           " but the manifest lists " + std::to_string(index->size()));
+  }
+  return index;
+}
+
+Result<Sha256Digest> TrackedFiles::DigestOf(Item& item, int64_t* hashed, size_t* cursor) {
   if (item.symlink) {
     // A link into the cache names its content.
     const std::string prefix = cache_->root() + "/" + std::string(kObjectPrefix);
@@ -360,7 +393,7 @@ Result<Sha256Digest> TrackedFiles::DigestOf(Item& item, int64_t* hashed) {
       }
     }
   }
-  if (auto hit = hashes_->Lookup(item.key, item.stat)) return *hit;
+  if (auto hit = hashes_->Lookup(item.key, item.stat, cursor)) return *hit;
   FileStat now;
   CAIRN_ASSIGN_OR_RETURN(Sha256Digest d, HashStable(item.abs, &now));
   item.stat = now;
@@ -392,6 +425,53 @@ Result<std::vector<AddResult>> TrackedFiles::Add(const std::vector<std::string>&
   return results;
 }
 
+namespace {
+
+constexpr uint32_t kNoEntry = UINT32_MAX;
+// Files compared per task of a parallel loop: consecutive files make consecutive hash cache
+// lookups, which then need no hash probe.
+constexpr size_t kBlock = 4096;
+
+// For each working file (PathLess order), the manifest entry with the same path, or kNoEntry;
+// `deleted` (if given) receives the entries that no working file matches.
+std::vector<uint32_t> MatchEntries(const ManifestIndex* index, const std::vector<TreeFile>& work,
+                                   std::vector<uint32_t>* deleted) {
+  std::vector<uint32_t> match(work.size(), kNoEntry);
+  const size_t n = index == nullptr ? 0 : index->size();
+  size_t i = 0;
+  size_t j = 0;
+  while (i < n || j < work.size()) {
+    if (i < n && j < work.size() && index->path(i) == work[j].path) {
+      match[j++] = static_cast<uint32_t>(i++);
+    } else if (j == work.size() || (i < n && PathLess(index->path(i), work[j].path))) {
+      if (deleted != nullptr) deleted->push_back(static_cast<uint32_t>(i));
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return match;
+}
+
+// Whether `add` with `mode` would leave the working file `f`, whose content is already in the
+// cache, as it is: it is a link already, or a copy is what was asked for, or an executable
+// (never hardlinked), or a hardlink (its stat tuple, inode included, is the one recorded
+// when it was linked).
+bool LinkSettled(const TreeFile& f, LinkMode mode) {
+  if (f.symlink || Executable(f.mode)) return true;
+  switch (mode) {
+    case LinkMode::kCopy:
+      return true;
+    case LinkMode::kAuto:
+    case LinkMode::kHardlink:
+      return f.links > 1;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 Result<AddResult> TrackedFiles::AddOne(const Target& t) {
   struct stat st {};
   if (::lstat(t.abs.c_str(), &st) != 0) {
@@ -401,136 +481,189 @@ Result<AddResult> TrackedFiles::AddOne(const Target& t) {
   if (!is_dir && !S_ISREG(st.st_mode)) {
     return Status::Unsupported(t.rel + ": only regular files and directories can be added");
   }
-  std::vector<Item> items;
+  Tree tree;
   if (is_dir) {
-    CAIRN_ASSIGN_OR_RETURN(auto tree, WalkTree(t.abs, options_.threads));
-    items.reserve(tree.size());
-    for (auto& f : tree) {
-      if (f.path.find('\n') != std::string::npos) {
-        return Status::Unsupported(t.rel + "/" + f.path +
-                                   ": file names with newlines cannot "
-                                   "be tracked");
+    CAIRN_ASSIGN_OR_RETURN(tree, WalkTree(t.abs, options_.threads));
+    for (const TreeFile& f : tree.files) {
+      if (f.path.find('\n') != std::string_view::npos) {
+        return Status::Unsupported(t.rel + "/" + std::string(f.path) +
+                                   ": file names with newlines cannot be tracked");
       }
-      Item it;
-      it.key = t.rel + "/" + f.path;
-      it.abs = t.abs + "/" + f.path;
-      it.stat = f.stat;
-      it.mode = f.mode;
-      it.symlink = f.symlink;
-      it.link_target = std::move(f.link_target);
-      items.push_back(std::move(it));
     }
-    hashes_->DropUnder(t.rel + "/");
   } else {
-    Item it;
-    it.key = t.rel;
-    it.abs = t.abs;
-    it.stat = ToFileStat(st);
-    it.mode = st.st_mode;
-    items.push_back(std::move(it));
+    TreeFile f;
+    f.stat = ToFileStat(st);
+    f.mode = st.st_mode;
+    f.links = st.st_nlink;
+    tree.files.push_back(f);
   }
+  const std::vector<TreeFile>& work = tree.files;
+  const std::string prefix = is_dir ? t.rel + "/" : t.rel;
+  const PointerKind kind = is_dir ? PointerKind::kDirectory : PointerKind::kFile;
+
+  // The previous pointer, if any: files whose stat tuple is unchanged since they were hashed,
+  // whose content is what the previous manifest says and that are linked as asked keep their
+  // entries, with no object or link to check. Only an index that `add` or `checkout` wrote
+  // vouches that the manifest's objects are all in the cache.
+  std::string old_pointer_text;
+  std::unique_ptr<ManifestIndex> old;
+  if (auto text = ReadFileToString(t.pointer); text.ok()) {
+    old_pointer_text = std::move(*text);
+    auto op = ParsePointer(old_pointer_text, t.pointer_rel);
+    if (op.ok() && op->kind == kind) {
+      auto index = Index(t, *op);
+      if (index.ok() && (*index)->complete()) old = std::move(*index);
+    }
+  }
+  const std::vector<uint32_t> match = MatchEntries(old.get(), work, nullptr);
 
   AddResult result;
   result.pointer = t.pointer_rel;
-  result.kind = is_dir ? PointerKind::kDirectory : PointerKind::kFile;
-  std::vector<Sha256Digest> digests(items.size());
+  result.kind = kind;
+  std::vector<Sha256Digest> digests(work.size());
+  std::vector<int64_t> sizes(work.size());
+  std::vector<uint8_t> settled(work.size(), 0);
   std::atomic<int64_t> hashed{0};
   std::atomic<int64_t> stored{0};
+  std::atomic<size_t> known{0};
   FirstError error;
   std::mutex new_mu;
   std::vector<std::string> new_objects;  // guarded by new_mu
-  Progress progress("add " + t.rel, static_cast<int64_t>(items.size()), "files");
+  Progress progress("add " + t.rel, static_cast<int64_t>(work.size()), "files");
   const LinkMode mode = options_.link;
-  ParallelFor(static_cast<int64_t>(items.size()), options_.threads, [&](int64_t i) {
-    if (error.failed()) return;
-    Item& it = items[static_cast<size_t>(i)];
-    int64_t h = 0;
-    auto d = DigestOf(it, &h);
-    if (!d.ok()) return error.Set(d.status());
-    hashed += h;
-    digests[static_cast<size_t>(i)] = *d;
-    const std::string hex = ToHex(*d);
-    const bool exec = Executable(it.mode);
-    bool relinked = false;
-    if (it.symlink) {
-      // Already a link (into the cache, or to a file outside it): store the content.
-      auto r = cache_->Insert(it.abs, hex, true, LinkMode::kCopy);
-      if (!r.ok()) return error.Set(r.status());
-      if (r->has_value()) {
-        ++stored;
-        std::lock_guard<std::mutex> lock(new_mu);
-        new_objects.push_back(hex);
+  const auto blocks = static_cast<int64_t>((work.size() + kBlock - 1) / kBlock);
+  ParallelFor(blocks, options_.threads, [&](int64_t block) {
+    std::string key = prefix;
+    size_t cursor = 0;
+    size_t known_here = 0;
+    const size_t begin = static_cast<size_t>(block) * kBlock;
+    const size_t end = std::min(work.size(), begin + kBlock);
+    for (size_t j = begin; j < end && !error.failed(); ++j) {
+      const TreeFile& f = work[j];
+      key.resize(prefix.size());
+      key += f.path;
+      bool is_known = false;
+      const auto hit = hashes_->Lookup(key, f.stat, &cursor, &is_known);
+      if (is_known) ++known_here;
+      const uint32_t e = match[j];
+      if (hit && e != kNoEntry && std::memcmp(hit->data(), old->digest(e), 32) == 0 &&
+          old->executable(e) == Executable(f.mode) && LinkSettled(f, mode)) {
+        digests[j] = *hit;
+        sizes[j] = f.stat.size;
+        settled[j] = 1;
+        continue;
       }
-    } else {
-      auto r = cache_->Insert(it.abs, hex, exec, mode);
-      if (!r.ok()) return error.Set(r.status());
-      if (r->has_value()) {
-        ++stored;
-        {
+      Item it;
+      it.key = key;
+      it.abs = Join(t.abs, std::string(f.path));
+      it.stat = f.stat;
+      it.mode = f.mode;
+      it.symlink = f.symlink;
+      it.link_target = std::string(f.link_target);
+      int64_t h = 0;
+      size_t single = 0;  // a lone lookup: a binary search, no hash index to build
+      auto d = DigestOf(it, &h, &single);
+      if (!d.ok()) return error.Set(d.status());
+      hashed += h;
+      digests[j] = *d;
+      const std::string hex = ToHex(*d);
+      const bool exec = Executable(it.mode);
+      bool relinked = false;
+      if (it.symlink) {
+        // Already a link (into the cache, or to a file outside it): store the content.
+        auto r = cache_->Insert(it.abs, hex, true, LinkMode::kCopy);
+        if (!r.ok()) return error.Set(r.status());
+        if (r->has_value()) {
+          ++stored;
           std::lock_guard<std::mutex> lock(new_mu);
           new_objects.push_back(hex);
         }
-        relinked = **r == LinkMode::kHardlink || **r == LinkMode::kSymlink;
-      } else if (mode != LinkMode::kCopy && !exec) {
-        // The content was already cached: link the working copy to it unless it is already.
-        struct stat ost {};
-        const std::string object = cache_->PathOf(hex);
-        if (::stat(object.c_str(), &ost) != 0) return error.Set(Status::IOError(Errno(object)));
-        if (static_cast<uint64_t>(ost.st_ino) != it.stat.inode ||
-            static_cast<uint64_t>(ost.st_dev) != it.stat.device) {
-          auto m = cache_->Materialize(hex, it.stat.size, exec, it.abs, mode);
-          if (!m.ok()) return error.Set(m.status());
-          // The working file is now the cached object (or a copy of it).
-          auto now = StatFollow(it.abs);
-          if (!now.ok()) return error.Set(now.status());
-          it.stat = *now;
+      } else {
+        auto r = cache_->Insert(it.abs, hex, exec, mode);
+        if (!r.ok()) return error.Set(r.status());
+        if (r->has_value()) {
+          ++stored;
+          {
+            std::lock_guard<std::mutex> lock(new_mu);
+            new_objects.push_back(hex);
+          }
+          relinked = **r == LinkMode::kHardlink || **r == LinkMode::kSymlink;
+        } else if (mode != LinkMode::kCopy && !exec) {
+          // The content was already cached: link the working copy to it unless it is already.
+          struct stat ost {};
+          const std::string object = cache_->PathOf(hex);
+          if (::stat(object.c_str(), &ost) != 0) return error.Set(Status::IOError(Errno(object)));
+          if (static_cast<uint64_t>(ost.st_ino) != it.stat.inode ||
+              static_cast<uint64_t>(ost.st_dev) != it.stat.device) {
+            auto m = cache_->Materialize(hex, it.stat.size, exec, it.abs, mode);
+            if (!m.ok()) return error.Set(m.status());
+            // The working file is now the cached object (or a copy of it).
+            auto now = StatFollow(it.abs);
+            if (!now.ok()) return error.Set(now.status());
+            it.stat = *now;
+          }
         }
       }
-    }
-    if (relinked) {
-      auto now = StatFollow(it.abs);
-      if (!now.ok()) return error.Set(now.status());
-      if (now->mtime_ns != it.stat.mtime_ns || now->size != it.stat.size) {
-        return error.Set(Status::IOError(it.abs + ": changed while being added; try again"));
+      if (relinked) {
+        auto now = StatFollow(it.abs);
+        if (!now.ok()) return error.Set(now.status());
+        if (now->mtime_ns != it.stat.mtime_ns || now->size != it.stat.size) {
+          return error.Set(Status::IOError(it.abs + ": changed while being added; try again"));
+        }
+        it.stat = *now;
       }
-      it.stat = *now;
+      sizes[j] = it.stat.size;
+      if (!hit || it.stat != f.stat) hashes_->Record(it.key, it.stat, *d);
     }
-    hashes_->Record(it.key, it.stat, *d);
-    progress.Add(1);
+    known += known_here;
+    progress.Add(static_cast<int64_t>(end - begin));
   });
   progress.Finish();
   CAIRN_RETURN_IF_ERROR(error.Take());
   result.hashed = hashed.load();
   result.stored = stored.load();
+  // Entries of files that are gone from the directory are dropped from the hash cache (which
+  // is then rewritten); when every entry under it matched a working file, there is none.
+  if (is_dir && hashes_->CountUnder(prefix) > known.load()) hashes_->DropUnder(prefix);
 
   Pointer p;
-  p.kind = result.kind;
+  p.kind = kind;
+  for (const int64_t size : sizes) result.bytes += size;
+  const bool same_as_before =
+      old != nullptr && old->size() == work.size() &&
+      std::all_of(settled.begin(), settled.end(), [](uint8_t s) { return s != 0; });
   if (is_dir) {
-    std::vector<ManifestEntry> entries(items.size());
-    for (size_t i = 0; i < items.size(); ++i) {
-      entries[i].path = items[i].key.substr(t.rel.size() + 1);
-      entries[i].sha256 = ToHex(digests[i]);
-      entries[i].size = items[i].stat.size;
-      entries[i].executable = Executable(items[i].mode);
-      result.bytes += entries[i].size;
+    if (same_as_before) {
+      // Every entry is the previous manifest's: so is the manifest, already in the cache.
+      p.sha256 = std::string(old->manifest_hex());
+    } else {
+      ManifestIndex::Builder b(work.size());
+      for (size_t j = 0; j < work.size(); ++j) {
+        b.Add(work[j].path, digests[j].data(), sizes[j], Executable(work[j].mode));
+      }
+      const std::string manifest = b.FormatManifest();
+      p.sha256 = Sha256Hex(manifest);
+      CAIRN_RETURN_IF_ERROR(cache_->PutBytes(p.sha256, manifest));
+      new_objects.push_back(p.sha256);
+      // Every object it names is now in the cache: the index is complete. It only saves
+      // work next time, so failing to store it is not an error.
+      (void)b.Finish(p.sha256, true)->Write(index_dir_);
     }
-    const std::string manifest = FormatManifest(entries);
-    p.sha256 = Sha256Hex(manifest);
-    CAIRN_RETURN_IF_ERROR(cache_->PutBytes(p.sha256, manifest));
-    new_objects.push_back(p.sha256);
-    p.files = static_cast<int64_t>(entries.size());
+    p.files = static_cast<int64_t>(work.size());
     p.size = result.bytes;
   } else {
     p.sha256 = ToHex(digests[0]);
-    p.size = items[0].stat.size;
-    p.executable = Executable(items[0].mode);
-    result.bytes = p.size;
+    p.size = sizes[0];
+    p.executable = Executable(work[0].mode);
   }
-  result.files = static_cast<int64_t>(items.size());
+  result.files = static_cast<int64_t>(work.size());
   result.sha256 = p.sha256;
   // Objects are durable before the pointer that names them.
   CAIRN_RETURN_IF_ERROR(cache_->Sync(new_objects));
-  CAIRN_RETURN_IF_ERROR(WriteStringToFile(t.pointer, FormatPointer(p)));
+  const std::string pointer_text = FormatPointer(p);
+  if (pointer_text != old_pointer_text) {
+    CAIRN_RETURN_IF_ERROR(WriteStringToFile(t.pointer, pointer_text));
+  }
   return result;
 }
 
@@ -555,17 +688,16 @@ Result<std::vector<StatusResult>> TrackedFiles::Check(const std::vector<std::str
 namespace {
 
 // A working tree (or a single file) as items, in PathLess order.
-Result<std::vector<TreeFile>> WorkingFiles(const std::string& abs, PointerKind kind, int threads) {
+Result<Tree> WorkingFiles(const std::string& abs, PointerKind kind, int threads) {
   if (kind == PointerKind::kDirectory) {
     auto tree = WalkTree(abs, threads);
-    if (!tree.ok() && tree.status().code() == StatusCode::kNotFound) {
-      return std::vector<TreeFile>();
-    }
+    if (!tree.ok() && tree.status().code() == StatusCode::kNotFound) return Tree();
     return tree;
   }
+  Tree tree;
   struct stat st {};
   if (::lstat(abs.c_str(), &st) != 0) {
-    if (errno == ENOENT) return std::vector<TreeFile>();
+    if (errno == ENOENT) return tree;
     return Status::IOError(Errno(abs));
   }
   TreeFile f;
@@ -573,14 +705,16 @@ Result<std::vector<TreeFile>> WorkingFiles(const std::string& abs, PointerKind k
     f.symlink = true;
     char buf[4096];
     const ssize_t n = ::readlink(abs.c_str(), buf, sizeof buf);
-    if (n > 0) f.link_target.assign(buf, static_cast<size_t>(n));
+    tree.buffers.emplace_back(buf, static_cast<size_t>(std::max<ssize_t>(n, 0)));
+    f.link_target = tree.buffers.back();
     if (::stat(abs.c_str(), &st) != 0) return Status::Unsupported(abs + ": dangling link");
   }
   if (!S_ISREG(st.st_mode)) return Status::Unsupported(abs + ": not a regular file");
   f.stat = ToFileStat(st);
   f.mode = st.st_mode;
   f.links = st.st_nlink;
-  return std::vector<TreeFile>{f};
+  tree.files.push_back(f);
+  return tree;
 }
 
 }  // namespace
@@ -591,64 +725,86 @@ Result<StatusResult> TrackedFiles::CheckOne(const Target& t) {
   CAIRN_ASSIGN_OR_RETURN(Pointer p, ReadPointer(t));
   r.kind = p.kind;
   r.files = p.kind == PointerKind::kDirectory ? p.files : 1;
-  auto entries = Entries(t, p, false);
-  if (!entries.ok()) {
-    if (entries.status().code() != StatusCode::kNotFound) return entries.status();
+  const bool is_dir = p.kind == PointerKind::kDirectory;
+  // The manifest (or the file's object) must be in the cache; its index, if there is one,
+  // spares reading it.
+  CAIRN_ASSIGN_OR_RETURN(auto object_size, cache_->SizeOf(p.sha256));
+  if (is_dir && !object_size.has_value()) {
     r.missing_from_cache = true;
     return r;
   }
-  if (p.kind == PointerKind::kFile) {
-    CAIRN_ASSIGN_OR_RETURN(auto size, cache_->SizeOf(p.sha256));
-    r.missing_from_cache = !size.has_value();
+  auto indexed = Index(t, p);
+  if (!indexed.ok()) {
+    if (indexed.status().code() != StatusCode::kNotFound) return indexed.status();
+    r.missing_from_cache = true;
+    return r;
   }
-  CAIRN_ASSIGN_OR_RETURN(auto work, WorkingFiles(t.abs, p.kind, options_.threads));
-  // Merge the manifest and the working files (both in PathLess order).
-  std::vector<std::pair<size_t, size_t>> both;
-  size_t i = 0;
-  size_t j = 0;
-  const auto& e = *entries;
-  while (i < e.size() || j < work.size()) {
-    if (j == work.size() || (i < e.size() && PathLess(e[i].path, work[j].path))) {
-      r.deleted.push_back(e[i++].path);
-    } else if (i == e.size() || PathLess(work[j].path, e[i].path)) {
-      r.added.push_back(work[j++].path);
-    } else {
-      both.emplace_back(i++, j++);
-    }
+  const ManifestIndex& index = **indexed;
+  r.missing_from_cache = !object_size.has_value();
+  CAIRN_ASSIGN_OR_RETURN(Tree tree, WorkingFiles(t.abs, p.kind, options_.threads));
+  const std::vector<TreeFile>& work = tree.files;
+  std::vector<uint32_t> deleted;
+  const std::vector<uint32_t> match = MatchEntries(&index, work, &deleted);
+  for (const uint32_t i : deleted) r.deleted.emplace_back(index.path(i));
+  for (size_t j = 0; j < work.size(); ++j) {
+    if (match[j] == kNoEntry) r.added.emplace_back(work[j].path);
   }
-  std::vector<uint8_t> changed(both.size(), 0);
+  // Compare the files on both sides: by size and mode, then by the hash cache's digest, and
+  // only when it has none by reading the file.
+  const std::string prefix = is_dir ? t.rel + "/" : t.rel;
+  std::vector<uint8_t> changed(work.size(), 0);
   std::atomic<int64_t> hashed{0};
   FirstError error;
-  ParallelFor(static_cast<int64_t>(both.size()), options_.threads, [&](int64_t k) {
-    const auto [ei, wi] = both[static_cast<size_t>(k)];
-    const ManifestEntry& m = e[ei];
-    TreeFile& w = work[wi];
-    if (w.stat.size != m.size || Executable(w.mode) != m.executable) {
-      changed[static_cast<size_t>(k)] = 1;
-      return;
+  const auto blocks = static_cast<int64_t>((work.size() + kBlock - 1) / kBlock);
+  ParallelFor(blocks, options_.threads, [&](int64_t block) {
+    std::string key = prefix;
+    size_t cursor = 0;
+    const size_t begin = static_cast<size_t>(block) * kBlock;
+    const size_t end = std::min(work.size(), begin + kBlock);
+    for (size_t j = begin; j < end && !error.failed(); ++j) {
+      const uint32_t e = match[j];
+      if (e == kNoEntry) continue;
+      const TreeFile& w = work[j];
+      if (w.stat.size != index.file_size(e) || Executable(w.mode) != index.executable(e)) {
+        changed[j] = 1;
+        continue;
+      }
+      key.resize(prefix.size());
+      key += w.path;
+      std::optional<Sha256Digest> d;
+      if (!w.symlink) d = hashes_->Lookup(key, w.stat, &cursor);
+      if (!d) {
+        Item it;
+        it.key = key;
+        it.abs = Join(t.abs, std::string(w.path));
+        it.stat = w.stat;
+        it.mode = w.mode;
+        it.symlink = w.symlink;
+        it.link_target = std::string(w.link_target);
+        int64_t h = 0;
+        size_t single = 0;  // a lone lookup: a binary search, no hash index to build
+        auto digest = DigestOf(it, &h, &single);
+        if (!digest.ok()) return error.Set(digest.status());
+        hashed += h;
+        d = *digest;
+      }
+      if (std::memcmp(d->data(), index.digest(e), 32) != 0) changed[j] = 1;
     }
-    Item it;
-    it.key = p.kind == PointerKind::kDirectory ? t.rel + "/" + w.path : t.rel;
-    it.abs = Join(t.abs, w.path);
-    it.stat = w.stat;
-    it.mode = w.mode;
-    it.symlink = w.symlink;
-    it.link_target = w.link_target;
-    int64_t h = 0;
-    auto d = DigestOf(it, &h);
-    if (!d.ok()) return error.Set(d.status());
-    hashed += h;
-    if (ToHex(*d) != m.sha256) changed[static_cast<size_t>(k)] = 1;
   });
   CAIRN_RETURN_IF_ERROR(error.Take());
   r.hashed = hashed.load();
-  for (size_t k = 0; k < both.size(); ++k) {
-    if (changed[k] != 0) r.modified.push_back(work[both[k].second].path);
+  for (size_t j = 0; j < work.size(); ++j) {
+    if (changed[j] != 0) r.modified.emplace_back(work[j].path);
   }
   if (options_.verify) {
     std::vector<std::string> ids;
-    ids.reserve(e.size() + 1);
-    for (const auto& m : e) ids.push_back(m.sha256);
+    ids.reserve(index.size() + 1);
+    for (size_t i = 0; i < index.size(); ++i) {
+      Sha256Digest d;
+      std::memcpy(d.data(), index.digest(i), 32);
+      ids.push_back(ToHex(d));
+    }
+    if (is_dir) ids.push_back(p.sha256);  // the manifest itself
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::vector<uint8_t> state(ids.size(), 0);  // 1 missing, 2 corrupt
@@ -699,7 +855,8 @@ Result<CheckoutResult> TrackedFiles::CheckoutOne(const Target& t) {
   r.pointer = t.pointer_rel;
   CAIRN_ASSIGN_OR_RETURN(Pointer p, ReadPointer(t));
   CAIRN_ASSIGN_OR_RETURN(auto entries, Entries(t, p, true));
-  CAIRN_ASSIGN_OR_RETURN(auto work, WorkingFiles(t.abs, p.kind, options_.threads));
+  CAIRN_ASSIGN_OR_RETURN(Tree tree, WorkingFiles(t.abs, p.kind, options_.threads));
+  std::vector<TreeFile>& work = tree.files;
   const bool is_dir = p.kind == PointerKind::kDirectory;
   if (is_dir) {
     struct stat st {};
@@ -735,7 +892,7 @@ Result<CheckoutResult> TrackedFiles::CheckoutOne(const Target& t) {
   ParallelFor(static_cast<int64_t>(actions.size()), options_.threads, [&](int64_t k) {
     if (error.failed()) return;
     const Action& a = actions[static_cast<size_t>(k)];
-    const std::string& rel = a.want != nullptr ? a.want->path : a.have->path;
+    const std::string rel(a.want != nullptr ? std::string_view(a.want->path) : a.have->path);
     Item it;
     it.key = is_dir ? t.rel + "/" + rel : t.rel;
     it.abs = Join(t.abs, rel);
@@ -745,7 +902,7 @@ Result<CheckoutResult> TrackedFiles::CheckoutOne(const Target& t) {
       it.stat = a.have->stat;
       it.mode = a.have->mode;
       it.symlink = a.have->symlink;
-      it.link_target = a.have->link_target;
+      it.link_target = std::string(a.have->link_target);
       int64_t h = 0;
       auto d = DigestOf(it, &h);
       if (!d.ok()) return error.Set(d.status());
@@ -986,19 +1143,20 @@ Result<int64_t> TrackedFiles::Unprotect(const std::vector<std::string>& paths) {
     CAIRN_ASSIGN_OR_RETURN(Target t, Resolve(path, true));
     struct stat st {};
     if (::lstat(t.abs.c_str(), &st) != 0) return Status::NotFound(Errno(path));
-    std::vector<TreeFile> files;
+    Tree tree;
     std::string base = t.abs;
     if (S_ISDIR(st.st_mode)) {
-      CAIRN_ASSIGN_OR_RETURN(files, WalkTree(t.abs, options_.threads));
+      CAIRN_ASSIGN_OR_RETURN(tree, WalkTree(t.abs, options_.threads));
     } else {
-      CAIRN_ASSIGN_OR_RETURN(files, WorkingFiles(t.abs, PointerKind::kFile, 1));
+      CAIRN_ASSIGN_OR_RETURN(tree, WorkingFiles(t.abs, PointerKind::kFile, 1));
     }
+    const std::vector<TreeFile>& files = tree.files;
     const mode_t mask = ::umask(0);
     ::umask(mask);
     for (const auto& f : files) {
       const bool linked = f.symlink || f.links > 1 || (f.mode & S_IWUSR) == 0;
       if (!linked) continue;
-      const std::string abs = Join(base, f.path);
+      const std::string abs = Join(base, std::string(f.path));
       const std::string tmp = abs + ".cairn-unprotect-" + std::to_string(::getpid());
       const unsigned mode = (Executable(f.mode) ? 0777U : 0666U) & ~static_cast<unsigned>(mask);
       std::error_code ec;

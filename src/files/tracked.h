@@ -16,6 +16,7 @@ class ObjectStore;
 namespace cairn::files {
 
 class HashCache;
+class ManifestIndex;
 
 /// Settings of tracked-file operations.
 struct FilesOptions {
@@ -135,7 +136,8 @@ class TrackedFiles {
   Result<std::vector<Target>> Pointers(const std::vector<std::string>& paths) const;
   Result<Pointer> ReadPointer(const Target& t) const;
   Result<std::vector<ManifestEntry>> Entries(const Target& t, const Pointer& p, bool fetch);
-  Result<Sha256Digest> DigestOf(Item& item, int64_t* hashed);
+  Result<std::unique_ptr<ManifestIndex>> Index(const Target& t, const Pointer& p);
+  Result<Sha256Digest> DigestOf(Item& item, int64_t* hashed, size_t* cursor = nullptr);
   Result<store::ObjectStore*> Remote();
   Status Fetch(const std::string& hex);
   Result<AddResult> AddOne(const Target& t);
@@ -148,6 +150,7 @@ class TrackedFiles {
   FilesOptions options_;
   std::unique_ptr<ObjectCache> cache_;
   std::unique_ptr<HashCache> hashes_;
+  std::string index_dir_;  // manifest indexes (.cairn/manifest-index)
   std::unique_ptr<store::ObjectStore> remote_;
   std::vector<std::string> warnings_;
 };

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -24,15 +25,30 @@ struct FileStat {
 /// The FileStat of a stat(2) result.
 FileStat ToFileStat(const struct stat& st);
 
-/// One regular file found by WalkTree.
+/// One regular file found by WalkTree. Its strings point into the Tree that holds it.
 struct TreeFile {
-  std::string path;    // relative to the walked directory, '/'-separated
-  FileStat stat;       // of the file, or of a symbolic link's target
-  uint32_t mode = 0;   // st_mode of the file (or of the link's target)
-  uint64_t links = 0;  // st_nlink
+  std::string_view path;  // relative to the walked directory, '/'-separated
+  FileStat stat;          // of the file, or of a symbolic link's target
+  uint32_t mode = 0;      // st_mode of the file (or of the link's target)
+  uint64_t links = 0;     // st_nlink
   /// For a symbolic link: its target as written (the file itself is the target's content).
-  std::string link_target;
+  std::string_view link_target;
   bool symlink = false;
+};
+
+/// The regular files of a walked directory, in PathLess order. The paths and link targets
+/// of all files live in a few shared buffers owned by the Tree (no allocation per file), so
+/// a Tree can be moved but not copied, and its TreeFiles are valid as long as it lives.
+struct Tree {
+  Tree() = default;
+  Tree(Tree&&) = default;
+  Tree& operator=(Tree&&) = default;
+  Tree(const Tree&) = delete;
+  Tree& operator=(const Tree&) = delete;
+
+  std::vector<TreeFile> files;
+  /// The character buffers the files' strings point into.
+  std::vector<std::string> buffers;
 };
 
 /// Every regular file under `dir` (following symbolic links to files, never into
@@ -40,8 +56,8 @@ struct TreeFile {
 /// `skip_names` (e.g. ".git") are not entered. kNotFound if `dir` is missing; kUnsupported
 /// for a special file (FIFO, socket, device), a symbolic link to a directory or a dangling
 /// link, naming it; kIOError for other failures.
-Result<std::vector<TreeFile>> WalkTree(const std::string& dir, int threads,
-                                       const std::vector<std::string>& skip_names = {});
+Result<Tree> WalkTree(const std::string& dir, int threads,
+                      const std::vector<std::string>& skip_names = {});
 
 /// The current real time in nanoseconds since the epoch.
 int64_t NowNanos();

@@ -5,16 +5,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <tuple>
 #include <utility>
 
 #include "base/hash.h"
 #include "base/thread_pool.h"
+#include "files/hash_cache.h"
+#include "files/tree.h"
 
 namespace cairn::pipeline {
 
@@ -38,9 +42,10 @@ StatKey KeyOf(const std::string& path, const struct stat& st) {
           static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
 }
 
-class DirectHasher final : public PathHasher {
+// Lists and hashes paths; where a file's hash comes from is up to the subclass.
+class ListingHasher : public PathHasher {
  public:
-  explicit DirectHasher(int threads) : threads_(threads) {}
+  explicit ListingHasher(int threads) : threads_(threads) {}
 
   Result<PathHash> Hash(const std::string& path) override {
     struct stat st {};
@@ -51,7 +56,7 @@ class DirectHasher final : public PathHasher {
     PathHash h;
     if (S_ISREG(st.st_mode)) {
       h.kind = PathHash::Kind::kFile;
-      CAIRN_ASSIGN_OR_RETURN(h.hash, FileHash(path, st));
+      CAIRN_ASSIGN_OR_RETURN(h.hash, CachedFileHash(path, st));
       h.size = static_cast<int64_t>(st.st_size);
       h.executable = (st.st_mode & S_IXUSR) != 0;
       return h;
@@ -86,7 +91,7 @@ class DirectHasher final : public PathHasher {
       }
       f.size = static_cast<int64_t>(fst.st_size);
       f.executable = (fst.st_mode & S_IXUSR) != 0;
-      auto hash = FileHash(full, fst);
+      auto hash = CachedFileHash(full, fst);
       if (!hash.ok()) {
         errors[k] = hash.status();
         return;
@@ -99,14 +104,40 @@ class DirectHasher final : public PathHasher {
     return h;
   }
 
+  int64_t files_read() const override { return files_read_.load(); }
+
+ protected:
+  // The hash of the file `path` whose stat is `st`, when known without reading it.
+  virtual std::optional<std::string> Known(const std::string& path, const struct stat& st) = 0;
+  // Called after `path` was read: its content, of stat `st` throughout, hashes to `digest`.
+  virtual void Learned(const std::string& path, const struct stat& st,
+                       const Sha256Digest& digest) = 0;
+
  private:
-  Result<std::string> FileHash(const std::string& path, const struct stat& st) {
+  // The file's hash: remembered for the life of the object, else Known, else read.
+  Result<std::string> CachedFileHash(const std::string& path, const struct stat& st) {
     const StatKey key = KeyOf(path, st);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = cache_.find(key);
-      if (it != cache_.end()) return it->second;
+      auto it = memo_.find(key);
+      if (it != memo_.end()) return it->second;
     }
+    std::optional<std::string> hex = Known(path, st);
+    if (!hex) {
+      struct stat after {};
+      CAIRN_ASSIGN_OR_RETURN(Sha256Digest digest, ReadAndHash(path, &after));
+      ++files_read_;
+      hex = ToHex(digest);
+      // Only content read under the stat it was listed with may be remembered by that stat.
+      if (KeyOf(path, after) != key) return *hex;
+      Learned(path, st, digest);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    memo_[key] = *hex;
+    return *hex;
+  }
+
+  static Result<Sha256Digest> ReadAndHash(const std::string& path, struct stat* after) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Errno(path, "open");
     Sha256 sha;
@@ -122,16 +153,76 @@ class DirectHasher final : public PathHasher {
       if (n == 0) break;
       sha.Update(buf.data(), static_cast<size_t>(n));
     }
+    if (::fstat(fd, after) != 0) {
+      Status st_err = Errno(path, "stat");
+      ::close(fd);
+      return st_err;
+    }
     ::close(fd);
-    std::string hex = ToHex(sha.Finish());
-    std::lock_guard<std::mutex> lock(mu_);
-    cache_[key] = hex;
-    return hex;
+    return sha.Finish();
   }
 
   int threads_;
+  std::atomic<int64_t> files_read_{0};
   std::mutex mu_;
-  std::map<StatKey, std::string> cache_;
+  std::map<StatKey, std::string> memo_;
+};
+
+class DirectHasher final : public ListingHasher {
+ public:
+  explicit DirectHasher(int threads) : ListingHasher(threads) {}
+
+ protected:
+  std::optional<std::string> Known(const std::string& /*path*/,
+                                   const struct stat& /*st*/) override {
+    return std::nullopt;
+  }
+  void Learned(const std::string& /*path*/, const struct stat& /*st*/,
+               const Sha256Digest& /*digest*/) override {}
+};
+
+class CachedHasher final : public ListingHasher {
+ public:
+  CachedHasher(std::string root, int threads)
+      : ListingHasher(threads), root_(std::move(root)), cache_(root_ + "/.cairn/hashcache") {
+    cache_.Load();
+  }
+  ~CachedHasher() override {
+    // The cache only saves work: a failure to save it costs re-reading next time.
+    (void)cache_.Save();
+  }
+  CachedHasher(const CachedHasher&) = delete;
+  CachedHasher& operator=(const CachedHasher&) = delete;
+
+ protected:
+  std::optional<std::string> Known(const std::string& path, const struct stat& st) override {
+    const std::string key = KeyFor(path);
+    if (key.empty()) return std::nullopt;
+    auto digest = cache_.Lookup(key, files::ToFileStat(st));
+    if (!digest) return std::nullopt;
+    return ToHex(*digest);
+  }
+  void Learned(const std::string& path, const struct stat& st,
+               const Sha256Digest& digest) override {
+    std::string key = KeyFor(path);
+    if (!key.empty()) cache_.Record(std::move(key), files::ToFileStat(st), digest);
+  }
+
+ private:
+  // The cache key of `path`: relative to the root, or empty outside it (and inside .cairn).
+  std::string KeyFor(const std::string& path) const {
+    const std::string norm = fs::path(path).lexically_normal().generic_string();
+    if (norm.size() <= root_.size() + 1 || norm.compare(0, root_.size(), root_) != 0 ||
+        norm[root_.size()] != '/') {
+      return {};
+    }
+    std::string rel = norm.substr(root_.size() + 1);
+    if (rel == ".cairn" || rel.starts_with(".cairn/")) return {};
+    return rel;
+  }
+
+  std::string root_;
+  files::HashCache cache_;
 };
 
 }  // namespace
@@ -149,6 +240,20 @@ std::string DirectoryHash(const std::vector<DirectoryFile>& files) {
 
 std::unique_ptr<PathHasher> MakeDirectHasher(int threads) {
   return std::make_unique<DirectHasher>(threads);
+}
+
+std::unique_ptr<PathHasher> MakeCachedHasher(const std::string& workspace_root, int threads) {
+  std::error_code ec;
+  fs::path root = fs::canonical(workspace_root, ec);
+  if (ec) root = fs::absolute(workspace_root, ec).lexically_normal();
+  std::string r = root.generic_string();
+  while (r.size() > 1 && r.back() == '/') r.pop_back();
+  return std::make_unique<CachedHasher>(r, threads);
+}
+
+std::unique_ptr<PathHasher> MakeDefaultHasher(const std::string& workspace_root, int threads) {
+  if (workspace_root.empty()) return MakeDirectHasher(threads);
+  return MakeCachedHasher(workspace_root, threads);
 }
 
 }  // namespace cairn::pipeline

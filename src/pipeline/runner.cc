@@ -73,7 +73,7 @@ class Evaluator {
         p_(p),
         window_(window),
         cairn_binary_(std::move(cairn_binary)),
-        hasher_(MakeDirectHasher(hash_threads)) {}
+        hasher_(MakeDefaultHasher(ws.root(), hash_threads)) {}
 
   PathHasher& hasher() { return *hasher_; }
 
