@@ -2,8 +2,10 @@
 // hashes checked against sha256sum.
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "e2e_util.h"
@@ -160,6 +162,36 @@ TEST_F(FilesE2ETest, MissingObjectWithoutRemoteAndMalformedPointerAreReported) {
   r = InWs({"add", "/"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "outside the workspace root")) << r.err;
+}
+
+// Push and pull against an S3-protocol server: run under tests/s3/with_s3rver.js, which sets
+// AWS_ENDPOINT_URL, the credentials and CAIRN_TEST_S3_BUCKET (skipped without them).
+TEST_F(FilesE2ETest, PushAndPullThroughS3TransferOnlyWhatIsMissing) {
+  const char* bucket = std::getenv("CAIRN_TEST_S3_BUCKET");
+  if (bucket == nullptr || *bucket == '\0') GTEST_SKIP() << "no S3 test server";
+  const std::string remote =
+      "s3://" + std::string(bucket) + "/files-e2e-" + std::to_string(::getpid());
+  ASSERT_EQ(InWs({"add", "data/images", "data/labels.csv"}).exit_code, 0);
+  RunResult r = InWs({"push", "--remote", remote});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // 3 image files, their manifest and labels.csv.
+  EXPECT_TRUE(Contains(r.out, "push: 5 of 5 objects transferred")) << r.out;
+  r = InWs({"push", "--remote", remote});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "push: 0 of 5 objects transferred")) << r.out;
+
+  const std::string clone = Tmp("s3clone");
+  fs::create_directories(clone + "/data");
+  fs::copy_file(ws_ + "/data/images.cairn", clone + "/data/images.cairn");
+  fs::copy_file(ws_ + "/data/labels.csv.cairn", clone + "/data/labels.csv.cairn");
+  ASSERT_EQ(Shell("cd " + Quote(clone) + " && " + Quote(CAIRN_BINARY) + " init .").exit_code, 0);
+  r = Shell("cd " + Quote(clone) + " && " + Quote(CAIRN_BINARY) + " pull --remote " +
+            Quote(remote));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* file : {"data/images/cat.jpg", "data/images/night/owl.jpg",
+                           "data/images/night/bat name.jpg", "data/labels.csv"}) {
+    EXPECT_EQ(Sha256sum(clone + "/" + file), Sha256sum(ws_ + "/" + file)) << file;
+  }
 }
 
 }  // namespace
